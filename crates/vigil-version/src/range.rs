@@ -1,0 +1,256 @@
+//! OSV range evaluation, exactly as the OSV schema's evaluation section
+//! specifies for `ECOSYSTEM` and `SEMVER` ranges.
+//!
+//! Events are sorted by version (`introduced: "0"` is lower than every
+//! version) and walked in order: `introduced <= v` makes `v` affected,
+//! `fixed <= v` (exclusive) and `last_affected < v` (inclusive) make it not
+//! affected; the last event that applies wins. `limit` events cap the range:
+//! a version at or above every limit is never affected. `GIT` ranges compare
+//! commits, not versions, and are not evaluated here.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::Scheme;
+
+/// One OSV range event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The first affected version (`"0"` means "since the beginning").
+    Introduced(String),
+    /// The first version with the fix (exclusive upper bound).
+    Fixed(String),
+    /// The last affected version (inclusive upper bound).
+    LastAffected(String),
+    /// An upper limit on the range (exclusive).
+    Limit(String),
+}
+
+impl Event {
+    /// The event's version string.
+    pub fn version(&self) -> &str {
+        match self {
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+        }
+    }
+
+    /// The OSV field name of the event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Introduced(_) => "introduced",
+            Event::Fixed(_) => "fixed",
+            Event::LastAffected(_) => "last_affected",
+            Event::Limit(_) => "limit",
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind(), self.version())
+    }
+}
+
+/// Why a version is or is not inside one range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// `introduced <= version`, and below the next upper bound if there is one.
+    Affected {
+        /// The `introduced` event that applied last.
+        introduced: String,
+        /// The next `fixed` or `last_affected` event above the version, if any.
+        until: Option<Event>,
+    },
+    /// The version is below every `introduced` event.
+    BeforeIntroduced {
+        /// The lowest `introduced` version of the range.
+        first: String,
+    },
+    /// `fixed <= version`: the fix is installed.
+    Fixed {
+        /// The fixed version that applied last.
+        fixed: String,
+    },
+    /// `last_affected < version`.
+    AfterLastAffected {
+        /// The last affected version that applied last.
+        last_affected: String,
+    },
+    /// The version is at or above every `limit` event.
+    AtOrAboveLimit {
+        /// The highest limit.
+        limit: String,
+    },
+    /// The range has no `introduced` event, so it affects nothing.
+    NoIntroduced,
+}
+
+impl Decision {
+    /// True when the version is affected.
+    pub fn is_affected(&self) -> bool {
+        matches!(self, Decision::Affected { .. })
+    }
+
+    /// A one-line account of the comparison that decided it, for `explain`.
+    pub fn describe(&self, version: &str) -> String {
+        match self {
+            Decision::Affected {
+                introduced,
+                until: None,
+            } => {
+                format!("introduced {introduced} <= {version}, no fix or upper bound above it")
+            }
+            Decision::Affected {
+                introduced,
+                until: Some(Event::LastAffected(l)),
+            } => {
+                format!("introduced {introduced} <= {version} <= last_affected {l}")
+            }
+            Decision::Affected {
+                introduced,
+                until: Some(e),
+            } => {
+                format!("introduced {introduced} <= {version} < {e}")
+            }
+            Decision::BeforeIntroduced { first } => format!("{version} < introduced {first}"),
+            Decision::Fixed { fixed } => format!("{version} >= fixed {fixed}"),
+            Decision::AfterLastAffected { last_affected } => {
+                format!("{version} > last_affected {last_affected}")
+            }
+            Decision::AtOrAboveLimit { limit } => format!("{version} >= limit {limit}"),
+            Decision::NoIntroduced => "range has no introduced event".to_owned(),
+        }
+    }
+}
+
+/// Compares two event versions, with `introduced: "0"` below everything.
+fn cmp_event(scheme: Scheme, a: &Event, b: &Event) -> Ordering {
+    let zero = |e: &Event| matches!(e, Event::Introduced(v) if v == "0");
+    match (zero(a), zero(b)) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => scheme.compare(a.version(), b.version()),
+    }
+}
+
+/// Evaluates one `ECOSYSTEM` or `SEMVER` range for `version`.
+pub fn evaluate(scheme: Scheme, events: &[Event], version: &str) -> Decision {
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    sorted.sort_by(|a, b| cmp_event(scheme, a, b));
+
+    let limits: Vec<&Event> = sorted
+        .iter()
+        .copied()
+        .filter(|e| matches!(e, Event::Limit(_)))
+        .collect();
+    if let Some(highest) = limits.last()
+        && !limits
+            .iter()
+            .any(|l| scheme.compare(version, l.version()).is_lt())
+    {
+        return Decision::AtOrAboveLimit {
+            limit: highest.version().to_owned(),
+        };
+    }
+
+    let first = sorted.iter().find(|e| matches!(e, Event::Introduced(_)));
+    let Some(first) = first else {
+        return Decision::NoIntroduced;
+    };
+
+    let mut decision = Decision::BeforeIntroduced {
+        first: first.version().to_owned(),
+    };
+    for (i, event) in sorted.iter().enumerate() {
+        match event {
+            Event::Introduced(v) if v == "0" || scheme.compare(version, v).is_ge() => {
+                let until = sorted[i + 1..]
+                    .iter()
+                    .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)))
+                    .map(|e| (*e).clone());
+                decision = Decision::Affected {
+                    introduced: v.clone(),
+                    until,
+                };
+            }
+            Event::Fixed(v) if scheme.compare(version, v).is_ge() => {
+                decision = Decision::Fixed { fixed: v.clone() };
+            }
+            Event::LastAffected(v) if scheme.compare(version, v).is_gt() => {
+                decision = Decision::AfterLastAffected {
+                    last_affected: v.clone(),
+                };
+            }
+            _ => {}
+        }
+    }
+    decision
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(spec: &[(&str, &str)]) -> Vec<Event> {
+        spec.iter()
+            .map(|(k, v)| match *k {
+                "introduced" => Event::Introduced((*v).into()),
+                "fixed" => Event::Fixed((*v).into()),
+                "last_affected" => Event::LastAffected((*v).into()),
+                _ => Event::Limit((*v).into()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fixed_is_exclusive_last_affected_inclusive() {
+        let s = Scheme::Semver;
+        let r = ev(&[("introduced", "1.0.0"), ("fixed", "1.2.0")]);
+        assert!(!evaluate(s, &r, "0.9.0").is_affected());
+        assert!(evaluate(s, &r, "1.0.0").is_affected());
+        assert!(evaluate(s, &r, "1.1.9").is_affected());
+        assert!(!evaluate(s, &r, "1.2.0").is_affected());
+        let r = ev(&[("introduced", "0"), ("last_affected", "1.2.0")]);
+        assert!(evaluate(s, &r, "1.2.0").is_affected());
+        assert!(!evaluate(s, &r, "1.2.1").is_affected());
+    }
+
+    #[test]
+    fn multiple_introduced_and_unsorted_events() {
+        let s = Scheme::Semver;
+        let r = ev(&[
+            ("fixed", "2.1.0"),
+            ("introduced", "2.0.0"),
+            ("fixed", "1.5.0"),
+            ("introduced", "1.0.0"),
+        ]);
+        assert!(evaluate(s, &r, "1.4.0").is_affected());
+        assert!(!evaluate(s, &r, "1.7.0").is_affected());
+        assert!(evaluate(s, &r, "2.0.5").is_affected());
+        assert_eq!(
+            evaluate(s, &r, "2.1.0"),
+            Decision::Fixed {
+                fixed: "2.1.0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn limit_caps_the_range() {
+        let s = Scheme::Semver;
+        let r = ev(&[("introduced", "0"), ("limit", "2.0.0")]);
+        assert!(evaluate(s, &r, "1.9.0").is_affected());
+        assert!(!evaluate(s, &r, "2.0.0").is_affected());
+    }
+
+    #[test]
+    fn introduced_zero_is_below_everything() {
+        let r = ev(&[("introduced", "0"), ("fixed", "1:1.0-1")]);
+        assert!(evaluate(Scheme::Dpkg, &r, "0~~").is_affected());
+        assert_eq!(
+            evaluate(Scheme::Dpkg, &r, "1:1.0-1").describe("1:1.0-1"),
+            "1:1.0-1 >= fixed 1:1.0-1"
+        );
+    }
+}

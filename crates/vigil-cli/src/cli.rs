@@ -1,0 +1,143 @@
+//! Command-line definitions (clap). Only shapes and help text live here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Vigil: find known vulnerabilities in what you ship.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about)]
+pub struct Cli {
+    /// Directory of the advisory database [default: $XDG_DATA_HOME/vigil or ~/.local/share/vigil]
+    #[arg(long, global = true, env = "VIGIL_DB_DIR", value_name = "DIR")]
+    pub db_dir: Option<PathBuf>,
+
+    /// Configuration file [default: $XDG_CONFIG_HOME/vigil/config.toml or ~/.config/vigil/config.toml]
+    #[arg(long, global = true, env = "VIGIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// No progress bars or notices on standard error
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Version ordering as Vigil applies it
+    #[command(subcommand)]
+    Version(VersionCommand),
+    /// The local advisory database
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `vigil version ...`
+#[derive(Debug, Subcommand)]
+pub enum VersionCommand {
+    /// Compare two versions under an ecosystem's rules; prints <, = or >
+    Compare {
+        /// OSV ecosystem name, with or without release (Debian, Debian:11, PyPI, Maven, ...)
+        ecosystem: String,
+        /// First version
+        #[arg(required_unless_present = "stdin")]
+        a: Option<String>,
+        /// Second version
+        #[arg(required_unless_present = "stdin")]
+        b: Option<String>,
+        /// Read one "A B" pair per line from standard input, print one answer per line
+        #[arg(long, conflicts_with_all = ["a", "b"])]
+        stdin: bool,
+    },
+}
+
+/// Output format for commands that report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people
+    Text,
+    /// For scripts (one JSON document on standard output)
+    Json,
+}
+
+/// `--format` shared by reporting commands.
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `vigil db ...`
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Download OSV, KEV and EPSS data and rebuild the database (atomically)
+    Update {
+        /// Base URL (or directory) of the OSV bulk export: <base>/<Ecosystem>/all.zip
+        #[arg(long, env = "VIGIL_OSV_BASE", value_name = "URL")]
+        osv_base: Option<String>,
+        /// Ecosystem folder to fetch (repeatable) [default: config, else Vigil's list]
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+        /// URL of the CISA KEV JSON catalog
+        #[arg(long, env = "VIGIL_KEV_URL", value_name = "URL")]
+        kev_url: Option<String>,
+        /// URL of the EPSS CSV (gzip)
+        #[arg(long, env = "VIGIL_EPSS_URL", value_name = "URL")]
+        epss_url: Option<String>,
+        /// Do not fetch the KEV catalog
+        #[arg(long)]
+        no_kev: bool,
+        /// Do not fetch EPSS scores
+        #[arg(long)]
+        no_epss: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Rebuild the database from local OSV zips/JSON/directories and KEV/EPSS files (offline)
+    Import {
+        /// OSV all.zip files, OSV JSON files, directories of them, KEV JSON, EPSS CSV(.gz)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show what the database holds, where it came from and how old it is
+    Status {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show which advisories affect ECOSYSTEM PACKAGE VERSION, and why
+    Explain {
+        /// OSV ecosystem, with or without release (Debian:11, crates.io, ...)
+        ecosystem: String,
+        /// Package name (source package for Debian/Ubuntu, origin for Alpine)
+        package: String,
+        /// Installed version
+        #[arg(value_name = "VERSION")]
+        installed: String,
+        /// Also list the package's advisories that do not match, and why
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+/// Size caps for hostile inputs.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest download or input file accepted, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub max_download_mib: u64,
+    /// Largest total decompressed size of one archive, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 8192)]
+    pub max_decompressed_mib: u64,
+}

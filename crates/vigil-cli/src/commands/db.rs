@@ -1,0 +1,376 @@
+//! `vigil db update | import | status | explain`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use vigil_vulndb::{
+    Candidate, DEFAULT_ECOSYSTEMS, DEFAULT_EPSS_URL, DEFAULT_KEV_URL, DEFAULT_OSV_BASE, Database,
+    Limits, Report, UpdatePlan,
+};
+
+use crate::cli::{Format, LimitArgs};
+use crate::config::Config;
+use crate::progress::Bars;
+
+/// Flags of `vigil db update`.
+pub struct UpdateArgs {
+    /// `--osv-base`.
+    pub osv_base: Option<String>,
+    /// `--ecosystem`.
+    pub ecosystems: Vec<String>,
+    /// `--kev-url`.
+    pub kev_url: Option<String>,
+    /// `--epss-url`.
+    pub epss_url: Option<String>,
+    /// `--no-kev`.
+    pub no_kev: bool,
+    /// `--no-epss`.
+    pub no_epss: bool,
+}
+
+fn limits(args: &LimitArgs) -> Limits {
+    Limits {
+        max_download_bytes: args.max_download_mib << 20,
+        max_total_bytes: args.max_decompressed_mib << 20,
+        ..Limits::default()
+    }
+}
+
+/// A feed URL: flag/env, else config ("" disables), else the default; off with `--no-*`.
+fn feed(off: bool, flag: Option<String>, config: Option<&String>, default: &str) -> Option<String> {
+    if off {
+        return None;
+    }
+    let url = flag
+        .or_else(|| config.cloned())
+        .unwrap_or_else(|| default.to_owned());
+    (!url.trim().is_empty()).then_some(url)
+}
+
+/// Downloads and rebuilds.
+pub fn update(
+    config: &Config,
+    db: &Path,
+    args: UpdateArgs,
+    limit_args: &LimitArgs,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let ecosystems = if args.ecosystems.is_empty() {
+        config
+            .db
+            .ecosystems
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ECOSYSTEMS.iter().map(|s| (*s).to_owned()).collect())
+    } else {
+        args.ecosystems
+    };
+    let plan = UpdatePlan {
+        osv_base: args
+            .osv_base
+            .or_else(|| config.db.osv_base.clone())
+            .unwrap_or_else(|| DEFAULT_OSV_BASE.to_owned()),
+        ecosystems,
+        kev_url: feed(
+            args.no_kev,
+            args.kev_url,
+            config.db.kev_url.as_ref(),
+            DEFAULT_KEV_URL,
+        ),
+        epss_url: feed(
+            args.no_epss,
+            args.epss_url,
+            config.db.epss_url.as_ref(),
+            DEFAULT_EPSS_URL,
+        ),
+        limits: limits(limit_args),
+    };
+    let bars = Bars::new(quiet);
+    let report = vigil_vulndb::update(&plan, db, &bars)
+        .context("database update failed; the previous database (if any) is unchanged")?;
+    print_report(&report, format, quiet)
+}
+
+/// Rebuilds from local files.
+pub fn import(
+    db: &Path,
+    paths: &[PathBuf],
+    limit_args: &LimitArgs,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let bars = Bars::new(quiet);
+    let report = vigil_vulndb::import(paths, db, limits(limit_args), &bars)
+        .context("database import failed; the previous database (if any) is unchanged")?;
+    print_report(&report, format, quiet)
+}
+
+fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "built {} in {:.2} s",
+        report.path.display(),
+        report.seconds
+    )?;
+    for s in &report.sources {
+        let c = &s.counts;
+        write!(
+            out,
+            "  {:<5} {:<14} {:>7} records",
+            s.kind, s.name, c.records
+        )?;
+        if s.kind == "osv" {
+            write!(
+                out,
+                ", {} malformed skipped, {} withdrawn, {} duplicates, {} GIT ranges not evaluated",
+                c.skipped, c.withdrawn, c.duplicates, c.git_ranges
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "  {} advisories ({:.0} records/s)",
+        report.records,
+        report.records as f64 / report.seconds.max(1e-9)
+    )?;
+    if !report.problems.is_empty() && !quiet {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "warning: {} malformed records skipped:",
+            report.problems.len()
+        )?;
+        for p in report.problems.iter().take(20) {
+            writeln!(err, "  {p}")?;
+        }
+        if report.problems.len() > 20 {
+            writeln!(
+                err,
+                "  ... and {} more (see `vigil db status`)",
+                report.problems.len() - 20
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the database and warns (on stderr) when it is stale.
+fn open(config: &Config, db: &Path, quiet: bool) -> Result<Database> {
+    let database = Database::open(db)?;
+    if !quiet && let Some(warning) = database.staleness_warning(config.max_age_days())? {
+        eprintln!("warning: {warning}");
+    }
+    Ok(database)
+}
+
+/// Prints the database's status.
+pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result<()> {
+    let database = open(config, db, quiet)?;
+    let status = database.status()?;
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &status)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "database:   {}", status.path)?;
+    writeln!(out, "schema:     {}", status.schema_version)?;
+    writeln!(
+        out,
+        "built:      {} ({} ago) by vigil {}",
+        status.built_at,
+        vigil_vulndb::time::humanize(status.age_secs),
+        status.built_by.as_deref().unwrap_or("?")
+    )?;
+    writeln!(out, "advisories: {}", status.advisories)?;
+    writeln!(out, "KEV:        {} entries", status.kev_entries)?;
+    writeln!(
+        out,
+        "EPSS:       {} scores{}",
+        status.epss_scores,
+        status
+            .epss_score_date
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    )?;
+    writeln!(out, "sources:")?;
+    for s in &status.sources {
+        let c = &s.counts;
+        write!(
+            out,
+            "  {:<5} {:<14} {:>7} records",
+            s.kind, s.name, c.records
+        )?;
+        if s.kind == "osv" {
+            write!(
+                out,
+                ", {} skipped, {} withdrawn, {} GIT ranges",
+                c.skipped, c.withdrawn, c.git_ranges
+            )?;
+        }
+        if let Some(d) = &s.detail {
+            write!(out, ", {d}")?;
+        }
+        writeln!(out, "  <- {}", s.location)?;
+    }
+    writeln!(out, "ecosystems:")?;
+    for e in &status.ecosystems {
+        writeln!(out, "  {:<28} {:>7} advisories", e.ecosystem, e.advisories)?;
+    }
+    if !status.problems.is_empty() {
+        writeln!(out, "skipped records (first {}):", status.problems.len())?;
+        for p in &status.problems {
+            writeln!(out, "  {p}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One explained advisory, with exploitation data.
+#[derive(Serialize)]
+struct Explained<'a> {
+    #[serde(flatten)]
+    candidate: &'a Candidate,
+    kev: Option<vigil_vulndb::feeds::KevEntry>,
+    epss: Option<vigil_vulndb::feeds::EpssScore>,
+}
+
+/// The whole `explain` answer.
+#[derive(Serialize)]
+struct Explanation<'a> {
+    ecosystem: &'a str,
+    package: &'a str,
+    version: &'a str,
+    scheme: Option<&'static str>,
+    checked: usize,
+    affected: usize,
+    advisories: Vec<Explained<'a>>,
+}
+
+/// Lists the advisories that affect a package version, with the reasons.
+pub fn explain(
+    config: &Config,
+    db: &Path,
+    (ecosystem, package, version): (&str, &str, &str),
+    all: bool,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let database = open(config, db, quiet)?;
+    let candidates = database.candidates(ecosystem, package, version)?;
+    let affected = candidates.iter().filter(|c| c.evaluation.affected).count();
+    let shown: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| all || c.evaluation.affected)
+        .collect();
+    let mut advisories = Vec::with_capacity(shown.len());
+    for c in shown {
+        let mut ids = vec![c.id.clone()];
+        ids.extend(c.aliases.iter().cloned());
+        advisories.push(Explained {
+            candidate: c,
+            kev: database.kev(&ids)?,
+            epss: database.epss(&ids)?,
+        });
+    }
+    let answer = Explanation {
+        ecosystem,
+        package,
+        version,
+        scheme: vigil_version::Scheme::for_ecosystem(ecosystem).map(|s| s.name()),
+        checked: candidates.len(),
+        affected,
+        advisories,
+    };
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &answer)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{ecosystem} {package} {version}: {affected} of {} advisories for this package affect this version{}",
+        candidates.len(),
+        answer
+            .scheme
+            .map(|s| format!(" (versions ordered by {s})"))
+            .unwrap_or_default()
+    )?;
+    if answer.scheme.is_none() {
+        writeln!(
+            out,
+            "warning: Vigil has no version scheme for ecosystem {ecosystem}; ranges are not evaluated"
+        )?;
+    }
+    for e in &answer.advisories {
+        let c = e.candidate;
+        writeln!(out)?;
+        let verdict = if c.evaluation.affected {
+            "AFFECTED"
+        } else {
+            "not affected"
+        };
+        let mut head = format!("{}  {verdict}", c.id);
+        if !c.aliases.is_empty() {
+            head.push_str(&format!("  ({})", c.aliases.join(", ")));
+        }
+        writeln!(out, "{head}")?;
+        if let Some(s) = &c.summary {
+            writeln!(out, "  {s}")?;
+        }
+        let severity = match (c.severity, c.cvss_score) {
+            (Some(s), Some(score)) => format!(
+                "{s} {score:.1} from {}",
+                c.severity_source.as_deref().unwrap_or("?")
+            ),
+            (Some(s), None) => format!("{s} from {}", c.severity_source.as_deref().unwrap_or("?")),
+            _ => "unknown".to_owned(),
+        };
+        writeln!(out, "  severity: {severity}")?;
+        writeln!(out, "  entry:    {} {}", c.ecosystem, c.package)?;
+        for check in &c.evaluation.checks {
+            writeln!(out, "  {}", check.describe())?;
+        }
+        if c.evaluation.checks.is_empty() {
+            writeln!(out, "  no ranges and no versions listed: affects nothing")?;
+        }
+        let fixed = if c.fixed.is_empty() {
+            "no fix listed".to_owned()
+        } else {
+            c.fixed.join(", ")
+        };
+        writeln!(out, "  fixed in: {fixed}")?;
+        if let Some(s) = &c.status {
+            writeln!(out, "  status:   {s}")?;
+        }
+        if let Some(i) = &c.informational {
+            writeln!(out, "  informational: {i}")?;
+        }
+        if let Some(k) = &e.kev {
+            writeln!(
+                out,
+                "  KEV:      {} added {} (ransomware: {})",
+                k.cve_id, k.date_added, k.known_ransomware_campaign_use
+            )?;
+        }
+        if let Some(p) = &e.epss {
+            writeln!(
+                out,
+                "  EPSS:     {} {:.5} (percentile {:.5})",
+                p.cve, p.score, p.percentile
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! One module per command group; each turns parsed arguments into calls on
+//! the library crates and prints the result.
+
+pub mod db;
+pub mod version;

@@ -1,0 +1,332 @@
+//! Read-side queries on a [`Database`]: package lookups with range
+//! evaluation, single records, KEV/EPSS enrichment and status.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use vigil_core::ecosystem::Ecosystem;
+use vigil_core::osv::{Affected, Record};
+use vigil_core::severity::Severity;
+
+use crate::error::Result;
+use crate::evaluate::{Evaluation, evaluate_affected, fixed_versions};
+use crate::feeds::{EpssScore, KevEntry};
+use crate::record::Problem;
+use crate::store::{Database, SourceCounts};
+use crate::time::rfc3339;
+
+/// One advisory entry for a package, evaluated against a version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The OSV id.
+    pub id: String,
+    /// Other ids (CVE, GHSA, ...).
+    pub aliases: Vec<String>,
+    /// Summary line.
+    pub summary: Option<String>,
+    /// The record's ecosystem for this entry (`Debian:11`).
+    pub ecosystem: String,
+    /// The package name as the record spells it.
+    pub package: String,
+    /// Severity, when known.
+    pub severity: Option<Severity>,
+    /// CVSS base score, when scored from a vector.
+    pub cvss_score: Option<f64>,
+    /// The vector scored.
+    pub cvss_vector: Option<String>,
+    /// Where the severity came from.
+    pub severity_source: Option<String>,
+    /// Fixed versions named by the entry.
+    pub fixed: Vec<String>,
+    /// Source fix status (`needed`, `deferred`, `no-dsa`, ...), if any.
+    pub status: Option<String>,
+    /// RustSec informational category, if this is not a vulnerability.
+    pub informational: Option<String>,
+    /// The evaluation with every comparison made.
+    pub evaluation: Evaluation,
+}
+
+/// One source as recorded by the last build.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    /// `osv`, `kev` or `epss`.
+    pub kind: String,
+    /// The ecosystem or feed name.
+    pub name: String,
+    /// URL or path it was read from.
+    pub location: String,
+    /// Counts.
+    #[serde(flatten)]
+    pub counts: SourceCounts,
+    /// Extra detail (catalog version, score date).
+    pub detail: Option<String>,
+}
+
+/// Advisory counts per ecosystem.
+#[derive(Debug, Clone, Serialize)]
+pub struct EcosystemCount {
+    /// The ecosystem string as records spell it (`Debian:11`).
+    pub ecosystem: String,
+    /// Distinct advisories with an entry for it.
+    pub advisories: u64,
+}
+
+/// Everything `vigil db status` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The database file.
+    pub path: String,
+    /// File layout version.
+    pub schema_version: u32,
+    /// Build time, RFC 3339.
+    pub built_at: String,
+    /// Age in seconds.
+    pub age_secs: i64,
+    /// Vigil version that built it.
+    pub built_by: Option<String>,
+    /// Total advisories.
+    pub advisories: u64,
+    /// KEV entries.
+    pub kev_entries: u64,
+    /// EPSS scores.
+    pub epss_scores: u64,
+    /// EPSS score date, when known.
+    pub epss_score_date: Option<String>,
+    /// Sources read.
+    pub sources: Vec<SourceStatus>,
+    /// Per-ecosystem counts.
+    pub ecosystems: Vec<EcosystemCount>,
+    /// Skipped files (the first ones kept).
+    pub problems: Vec<Problem>,
+}
+
+impl Database {
+    /// Every entry for `name` in ecosystems that `ecosystem` covers, each
+    /// evaluated for `version`, affected or not.
+    pub fn candidates(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
+        let want = Ecosystem::parse(ecosystem);
+        let key = want.normalize_name(name);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.osv_id, a.aliases, a.summary, f.ecosystem, f.entry, a.severity, a.cvss_score,
+                        a.cvss_vector, a.severity_source
+                 FROM affected f JOIN advisories a ON a.id = f.advisory
+                 WHERE f.base = ?1 AND f.name = ?2
+                 ORDER BY a.osv_id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![want.base(), key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<f64>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            })
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                aliases,
+                summary,
+                eco,
+                entry,
+                severity,
+                cvss_score,
+                cvss_vector,
+                severity_source,
+            ) = row.map_err(self.err())?;
+            if !want.covers(&Ecosystem::parse(&eco)) {
+                continue;
+            }
+            // Entries were serialised by this build; a broken one is skipped, not fatal.
+            let Ok(entry) = serde_json::from_str::<Affected>(&entry) else {
+                continue;
+            };
+            let evaluation = evaluate_affected(&entry, &eco, version);
+            out.push(Candidate {
+                aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                summary,
+                package: entry
+                    .package
+                    .as_ref()
+                    .map_or_else(|| name.to_owned(), |p| p.name.clone()),
+                severity: severity.as_deref().and_then(Severity::from_rating),
+                cvss_score,
+                cvss_vector,
+                severity_source,
+                fixed: fixed_versions(&entry),
+                status: entry.status().map(str::to_owned),
+                informational: entry.informational().map(str::to_owned),
+                ecosystem: eco,
+                evaluation,
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The advisories that affect `version` of `name` in `ecosystem`.
+    pub fn lookup(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
+        let mut all = self.candidates(ecosystem, name, version)?;
+        all.retain(|c| c.evaluation.affected);
+        Ok(all)
+    }
+
+    /// The full OSV record with this id.
+    pub fn record(&self, id: &str) -> Result<Option<Record>> {
+        let raw: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT record FROM advisories WHERE osv_id=?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(self.err())?;
+        Ok(raw.and_then(|raw| serde_json::from_slice(&raw).ok()))
+    }
+
+    /// The KEV entry of the first of `ids` that CISA lists.
+    pub fn kev(&self, ids: &[String]) -> Result<Option<KevEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT cve, date_added, due_date, ransomware, vendor, product, name, action FROM kev WHERE cve=?1",
+            )
+            .map_err(self.err())?;
+        for id in ids.iter().filter(|i| i.starts_with("CVE-")) {
+            let hit = stmt
+                .query_row([id], |r| {
+                    Ok(KevEntry {
+                        cve_id: r.get(0)?,
+                        date_added: r.get(1)?,
+                        due_date: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        known_ransomware_campaign_use: r
+                            .get::<_, Option<String>>(3)?
+                            .unwrap_or_default(),
+                        vendor_project: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                        product: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        vulnerability_name: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                        required_action: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    })
+                })
+                .optional()
+                .map_err(self.err())?;
+            if hit.is_some() {
+                return Ok(hit);
+            }
+        }
+        Ok(None)
+    }
+
+    /// The highest EPSS score among the CVEs in `ids`.
+    pub fn epss(&self, ids: &[String]) -> Result<Option<EpssScore>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT score, percentile FROM epss WHERE cve=?1")
+            .map_err(self.err())?;
+        let mut best: Option<EpssScore> = None;
+        for id in ids.iter().filter(|i| i.starts_with("CVE-")) {
+            let hit: Option<(f64, f64)> = stmt
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(self.err())?;
+            if let Some((score, percentile)) = hit
+                && best.as_ref().is_none_or(|b| score > b.score)
+            {
+                best = Some(EpssScore {
+                    cve: id.clone(),
+                    score,
+                    percentile,
+                });
+            }
+        }
+        Ok(best)
+    }
+
+    /// What the database holds and where it came from.
+    pub fn status(&self) -> Result<Status> {
+        let count = |sql: &str| -> Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(self.err())
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT kind, name, location, records, skipped, withdrawn, duplicates, git_ranges, detail
+                 FROM sources ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let sources = stmt
+            .query_map([], |r| {
+                Ok(SourceStatus {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    location: r.get(2)?,
+                    counts: SourceCounts {
+                        records: r.get::<_, i64>(3)? as u64,
+                        skipped: r.get::<_, i64>(4)? as u64,
+                        withdrawn: r.get::<_, i64>(5)? as u64,
+                        duplicates: r.get::<_, i64>(6)? as u64,
+                        git_ranges: r.get::<_, i64>(7)? as u64,
+                    },
+                    detail: r.get(8)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ecosystem, advisories FROM ecosystems")
+            .map_err(self.err())?;
+        let ecosystems = stmt
+            .query_map([], |r| {
+                Ok(EcosystemCount {
+                    ecosystem: r.get(0)?,
+                    advisories: r.get::<_, i64>(1)? as u64,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT file, field, message FROM problems LIMIT 50")
+            .map_err(self.err())?;
+        let problems = stmt
+            .query_map([], |r| {
+                Ok(Problem {
+                    file: r.get(0)?,
+                    field: r.get(1)?,
+                    message: r.get(2)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())?;
+        let built = self.built_at()?;
+        Ok(Status {
+            path: self.path.display().to_string(),
+            schema_version: crate::store::SCHEMA_VERSION,
+            built_at: rfc3339(built),
+            age_secs: self.age_secs()?,
+            built_by: self.meta("vigil_version")?,
+            advisories: count("SELECT COUNT(*) FROM advisories")?,
+            kev_entries: count("SELECT COUNT(*) FROM kev")?,
+            epss_scores: count("SELECT COUNT(*) FROM epss")?,
+            epss_score_date: self.meta("epss_score_date")?,
+            sources,
+            ecosystems,
+            problems,
+        })
+    }
+}

@@ -32,99 +32,153 @@ struct Pep440 {
     local: Vec<String>,
 }
 
-/// Skips one optional separator (`.`, `-` or `_`).
-fn skip_sep(s: &str) -> &str {
-    s.strip_prefix(['.', '-', '_']).unwrap_or(s)
+/// The string with and without one leading separator (`.`, `-` or `_`).
+fn opt_sep(s: &str) -> Vec<&str> {
+    match s.strip_prefix(['.', '-', '_']) {
+        Some(rest) => vec![rest, s],
+        None => vec![s],
+    }
 }
 
-/// Reads `[sep]word[sep][digits]` for one of `words`; returns the word's
-/// canonical index, the number (default "0") and the rest.
-fn tagged<'a>(s: &'a str, words: &[(&str, usize)]) -> Option<(usize, String, &'a str)> {
-    let t = skip_sep(s);
-    let (word, rest) = take_while(t, |b| b.is_ascii_alphabetic());
-    let &(_, kind) = words.iter().find(|(w, _)| *w == word)?;
-    let after_sep = skip_sep(rest);
-    let (num, rest2) = take_while(after_sep, |b| b.is_ascii_digit());
-    if num.is_empty() {
-        Some((kind, "0".to_owned(), rest))
-    } else {
-        Some((kind, num.to_owned(), rest2))
+/// Every way `[sep]word[sep][digits]` can start `s`, for `words` in the
+/// regex's alternation order: `(canonical index, number, rest)`.
+fn tagged<'a>(s: &'a str, words: &[(&str, usize)]) -> Vec<(usize, String, &'a str)> {
+    let mut out = Vec::new();
+    for s1 in opt_sep(s) {
+        for &(word, kind) in words {
+            let Some(after_word) = s1.strip_prefix(word) else {
+                continue;
+            };
+            for s2 in opt_sep(after_word) {
+                let (num, rest) = take_while(s2, |b| b.is_ascii_digit());
+                if !num.is_empty() {
+                    out.push((kind, num.to_owned(), rest));
+                }
+            }
+            for s2 in opt_sep(after_word) {
+                out.push((kind, "0".to_owned(), s2));
+            }
+        }
     }
+    out
+}
+
+/// Pre-release spellings in PEP 440's regex order, with their kind.
+const PRE: &[(&str, usize)] = &[
+    ("a", 0),
+    ("b", 1),
+    ("c", 2),
+    ("rc", 2),
+    ("alpha", 0),
+    ("beta", 1),
+    ("pre", 2),
+    ("preview", 2),
+];
+/// Post-release spellings.
+const POST: &[(&str, usize)] = &[("post", 0), ("rev", 0), ("r", 0)];
+
+/// The parts after the release: pre, post, dev and local.
+type Tail = (
+    Option<(PreKind, String)>,
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+);
+
+/// Parses what follows the release the way PEP 440's regex does: each
+/// optional part is tried present (in alternation order) before absent, and
+/// the first reading that consumes the whole string wins.
+fn parse_tail(s: &str) -> Option<Tail> {
+    let mut pres: Vec<(Option<(PreKind, String)>, &str)> = tagged(s, PRE)
+        .into_iter()
+        .map(|(k, n, rest)| {
+            (
+                Some(([PreKind::Alpha, PreKind::Beta, PreKind::Rc][k], n)),
+                rest,
+            )
+        })
+        .collect();
+    pres.push((None, s));
+    for (pre, r1) in pres {
+        let mut posts: Vec<(Option<String>, &str)> = Vec::new();
+        if let Some(r) = r1.strip_prefix('-') {
+            let (n, rest) = take_while(r, |b| b.is_ascii_digit());
+            if !n.is_empty() {
+                posts.push((Some(n.to_owned()), rest));
+            }
+        }
+        posts.extend(
+            tagged(r1, POST)
+                .into_iter()
+                .map(|(_, n, rest)| (Some(n), rest)),
+        );
+        posts.push((None, r1));
+        for (post, r2) in posts {
+            let mut devs: Vec<(Option<String>, &str)> = tagged(r2, &[("dev", 0)])
+                .into_iter()
+                .map(|(_, n, rest)| (Some(n), rest))
+                .collect();
+            devs.push((None, r2));
+            for (dev, r3) in devs {
+                if let Some(local) = parse_local(r3) {
+                    return Some((pre, post, dev, local));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `+label[.-_label]...` or nothing.
+fn parse_local(s: &str) -> Option<Vec<String>> {
+    if s.is_empty() {
+        return Some(Vec::new());
+    }
+    let local = s.strip_prefix('+')?;
+    let mut parts = Vec::new();
+    for part in local.split(['.', '-', '_']) {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        parts.push(part.to_owned());
+    }
+    Some(parts)
 }
 
 fn parse(input: &str) -> Option<Pep440> {
     let lower = input.trim().to_ascii_lowercase();
     let mut s = lower.strip_prefix('v').unwrap_or(&lower);
-    let mut v = Pep440 {
-        epoch: "0".into(),
-        release: Vec::new(),
-        pre: None,
-        post: None,
-        dev: None,
-        local: Vec::new(),
-    };
+    let mut epoch = "0".to_owned();
     let (first, rest) = take_while(s, |b| b.is_ascii_digit());
     if first.is_empty() {
         return None;
     }
     if let Some(r) = rest.strip_prefix('!') {
-        v.epoch = first.to_owned();
+        epoch = first.to_owned();
         s = r;
     }
+    let mut release = Vec::new();
     loop {
         let (n, rest) = take_while(s, |b| b.is_ascii_digit());
         if n.is_empty() {
             return None;
         }
-        v.release.push(n.to_owned());
+        release.push(n.to_owned());
         s = rest;
         match s.strip_prefix('.') {
             Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => s = r,
             _ => break,
         }
     }
-    const PRE: &[(&str, usize)] = &[
-        ("a", 0),
-        ("alpha", 0),
-        ("b", 1),
-        ("beta", 1),
-        ("c", 2),
-        ("rc", 2),
-        ("pre", 2),
-        ("preview", 2),
-    ];
-    if let Some((kind, n, rest)) = tagged(s, PRE) {
-        let kind = [PreKind::Alpha, PreKind::Beta, PreKind::Rc][kind];
-        v.pre = Some((kind, n));
-        s = rest;
-    }
-    if let Some((_, n, rest)) = tagged(s, &[("post", 0), ("rev", 0), ("r", 0)]) {
-        v.post = Some(n);
-        s = rest;
-    } else if let Some(r) = s.strip_prefix('-') {
-        let (n, rest) = take_while(r, |b| b.is_ascii_digit());
-        if !n.is_empty() {
-            v.post = Some(n.to_owned());
-            s = rest;
-        }
-    }
-    if let Some((_, n, rest)) = tagged(s, &[("dev", 0)]) {
-        v.dev = Some(n);
-        s = rest;
-    }
-    if let Some(local) = s.strip_prefix('+') {
-        if local.is_empty() {
-            return None;
-        }
-        for part in local.split(['.', '-', '_']) {
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return None;
-            }
-            v.local.push(part.to_owned());
-        }
-        s = "";
-    }
-    s.is_empty().then_some(v)
+    let (pre, post, dev, local) = parse_tail(s)?;
+    Some(Pep440 {
+        epoch,
+        release,
+        pre,
+        post,
+        dev,
+        local,
+    })
 }
 
 fn cmp_release(a: &[String], b: &[String]) -> Ordering {

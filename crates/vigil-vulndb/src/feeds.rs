@@ -10,10 +10,10 @@ use crate::error::{Error, Result};
 
 /// One KEV catalog entry.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all(deserialize = "camelCase"))]
 pub struct KevEntry {
     /// The CVE.
-    #[serde(rename = "cveID")]
+    #[serde(rename(deserialize = "cveID"))]
     pub cve_id: String,
     /// Vendor or project.
     #[serde(default)]

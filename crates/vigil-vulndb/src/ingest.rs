@@ -135,6 +135,19 @@ pub fn update(plan: &UpdatePlan, target: &Path, progress: &dyn Progress) -> Resu
     build(&inputs, &fetcher, target, progress)
 }
 
+/// Percent-encodes one URL path segment (`Rocky Linux` -> `Rocky%20Linux`).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Builds the database at `target` from local files and directories: OSV
 /// zips, OSV JSON files, directories of either (searched recursively,
 /// symlinks not followed), KEV JSON and EPSS CSV(.gz).
@@ -617,6 +630,19 @@ fn load_zip(
     };
     progress.end();
     result.map(|()| counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecosystem_folders_are_url_encoded() {
+        assert_eq!(encode_segment("Rocky Linux"), "Rocky%20Linux");
+        assert_eq!(encode_segment("AlmaLinux:9"), "AlmaLinux:9");
+        assert_eq!(zip_name(Path::new("/m/osv/Debian/all.zip")), "Debian");
+        assert_eq!(zip_name(Path::new("/m/pypi.zip")), "pypi");
+    }
 }
 
 fn zip_label(location: &str) -> &str {

@@ -1,0 +1,200 @@
+//! Test helpers: an OSV mirror built from the fixture records, a tiny HTTP
+//! server on 127.0.0.1 that can also misbehave, and a runner for the
+//! `vigil` binary with its own database directory.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Zips every `*.json` file of `dir` into `zip_path`.
+pub fn zip_dir(dir: &Path, zip_path: &Path) {
+    std::fs::create_dir_all(zip_path.parent().unwrap()).unwrap();
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(zip_path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json"))
+    {
+        zip.start_file(f.file_name().unwrap().to_string_lossy(), options)
+            .unwrap();
+        zip.write_all(&std::fs::read(f).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// A mirror laid out as the OSV bulk export plus KEV and EPSS files:
+/// `osv/<Eco>/all.zip`, `kev/known_exploited_vulnerabilities.json`, `epss.csv.gz`.
+pub fn mirror() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixtures().join("osv")).unwrap() {
+        let dir = entry.unwrap().path();
+        let eco = dir.file_name().unwrap().to_owned();
+        zip_dir(&dir, &root.path().join("osv").join(eco).join("all.zip"));
+    }
+    std::fs::create_dir_all(root.path().join("kev")).unwrap();
+    std::fs::copy(
+        fixtures().join("kev/known_exploited_vulnerabilities.json"),
+        root.path().join("kev/known_exploited_vulnerabilities.json"),
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        b"#model_version:v2025.03.14,score_date:2025-08-01T00:00:00+0000\ncve,epss,percentile\n\
+          CVE-2021-3156,0.94210,0.99912\nCVE-2021-25900,0.00512,0.65000\n",
+    )
+    .unwrap();
+    std::fs::write(root.path().join("epss.csv.gz"), gz.finish().unwrap()).unwrap();
+    root
+}
+
+/// The names of the ecosystem folders in the fixtures.
+pub fn fixture_ecosystems() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures().join("osv"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A static file server on 127.0.0.1. Paths under `/cut/` are served with
+/// the full `Content-Length` but only half the body before the connection
+/// closes (an interrupted download).
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Serves `root` until the test process ends.
+    pub fn start(root: &Path) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let root = root.to_owned();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(&root, stream);
+                });
+            }
+        });
+        Server { base }
+    }
+}
+
+fn serve(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let (cut, rel) = match path.strip_prefix("/cut/") {
+        Some(rest) => (true, rest.to_owned()),
+        None => (false, path.trim_start_matches('/').to_owned()),
+    };
+    let rel = rel.replace("%3A", ":").replace("%20", " ");
+    let file = root.join(&rel);
+    let mut body = Vec::new();
+    if rel.contains("..")
+        || std::fs::File::open(&file)
+            .and_then(|mut f| f.read_to_end(&mut body))
+            .is_err()
+    {
+        return stream.write_all(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+        );
+    }
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if cut {
+        stream.write_all(&body[..body.len() / 2])?;
+        stream.flush()?;
+        return stream.shutdown(std::net::Shutdown::Both);
+    }
+    stream.write_all(&body)
+}
+
+/// Runs `vigil` with `args`, the database in `db_dir` and a clean environment.
+pub fn vigil(db_dir: &Path, args: &[&str]) -> Output {
+    vigil_env(db_dir, args, &[])
+}
+
+/// Like [`vigil`] with extra environment variables.
+pub fn vigil_env(db_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    cmd.args(args)
+        .env("VIGIL_DB_DIR", db_dir)
+        .env("HOME", db_dir)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("VIGIL_OSV_BASE")
+        .env_remove("VIGIL_KEV_URL")
+        .env_remove("VIGIL_EPSS_URL")
+        .env_remove("VIGIL_CONFIG")
+        .env_remove("VIGIL_DB_MAX_AGE_DAYS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and parses standard output as JSON.
+pub fn json(o: &Output) -> serde_json::Value {
+    assert!(
+        o.status.success(),
+        "vigil failed: {}\n{}",
+        stderr(o),
+        stdout(o)
+    );
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+/// `db update` arguments pointing at a mirror served from `base`.
+pub fn update_args(base: &str, osv_prefix: &str, ecosystems: &[String]) -> Vec<String> {
+    let mut args = vec![
+        "db".to_owned(),
+        "update".to_owned(),
+        "--osv-base".to_owned(),
+        format!("{base}/{osv_prefix}"),
+        "--kev-url".to_owned(),
+        format!("{base}/kev/known_exploited_vulnerabilities.json"),
+        "--epss-url".to_owned(),
+        format!("{base}/epss.csv.gz"),
+    ];
+    for e in ecosystems {
+        args.push("--ecosystem".to_owned());
+        args.push(e.clone());
+    }
+    args
+}

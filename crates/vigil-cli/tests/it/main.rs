@@ -1,0 +1,6 @@
+//! End-to-end tests of the `vigil` binary. One test binary for the crate
+//! (see `harness` for the mirror, the HTTP server and the runner).
+
+mod db;
+mod harness;
+mod version;

@@ -30,6 +30,20 @@ impl Ecosystem {
         self.full.get(self.base_len + 1..).filter(|r| !r.is_empty())
     }
 
+    /// The same ecosystem with its base spelled as OSV spells it
+    /// (`debian:11` -> `Debian:11`); unknown bases are kept as given.
+    pub fn canonical(&self) -> Ecosystem {
+        match vigil_version::ECOSYSTEMS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(self.base()))
+        {
+            Some((name, _)) if *name != self.base() => {
+                Ecosystem::parse(&format!("{name}{}", &self.full[self.base_len..]))
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// The whole string as given.
     pub fn as_str(&self) -> &str {
         &self.full
@@ -124,6 +138,19 @@ mod tests {
         assert!(!Ecosystem::parse("Ubuntu").covers(&Ecosystem::parse("Ubuntu:Pro:18.04:LTS")));
         assert!(
             Ecosystem::parse("Ubuntu:Pro:18.04").covers(&Ecosystem::parse("Ubuntu:Pro:18.04:LTS"))
+        );
+    }
+
+    #[test]
+    fn canonical_spelling() {
+        assert_eq!(
+            Ecosystem::parse("debian:11").canonical().as_str(),
+            "Debian:11"
+        );
+        assert_eq!(Ecosystem::parse("PYPI").canonical().as_str(), "PyPI");
+        assert_eq!(
+            Ecosystem::parse("Whatever:1").canonical().as_str(),
+            "Whatever:1"
         );
     }
 

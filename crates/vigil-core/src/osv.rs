@@ -162,31 +162,9 @@ pub struct Range {
     pub database_specific: Option<Value>,
 }
 
-/// One range event.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Event {
-    /// First affected version (`"0"`: from the beginning).
-    Introduced(String),
-    /// First fixed version (exclusive).
-    Fixed(String),
-    /// Last affected version (inclusive).
-    LastAffected(String),
-    /// Upper limit (exclusive).
-    Limit(String),
-}
-
-impl Event {
-    /// The same event in `vigil_version`'s terms, for evaluation.
-    pub fn to_version_event(&self) -> vigil_version::Event {
-        match self {
-            Event::Introduced(v) => vigil_version::Event::Introduced(v.clone()),
-            Event::Fixed(v) => vigil_version::Event::Fixed(v.clone()),
-            Event::LastAffected(v) => vigil_version::Event::LastAffected(v.clone()),
-            Event::Limit(v) => vigil_version::Event::Limit(v.clone()),
-        }
-    }
-}
+/// One range event: `introduced`, `fixed` (exclusive), `last_affected`
+/// (inclusive) or `limit`; the type range evaluation works on.
+pub use vigil_version::Event;
 
 /// A severity vector or rating.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -146,7 +146,23 @@ fn parse_local(s: &str) -> Option<Vec<String>> {
 }
 
 fn parse(input: &str) -> Option<Pep440> {
-    let lower = input.trim().to_ascii_lowercase();
+    let input = input.trim();
+    // Fast path: a plain release (`1.2.3`), the common case.
+    if !input.is_empty()
+        && input.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && input.split('.').all(|p| !p.is_empty())
+    {
+        let release = input.split('.').map(str::to_owned).collect();
+        return Some(Pep440 {
+            epoch: "0".into(),
+            release,
+            pre: None,
+            post: None,
+            dev: None,
+            local: Vec::new(),
+        });
+    }
+    let lower = input.to_ascii_lowercase();
     let mut s = lower.strip_prefix('v').unwrap_or(&lower);
     let mut epoch = "0".to_owned();
     let (first, rest) = take_while(s, |b| b.is_ascii_digit());

@@ -13,8 +13,14 @@ use std::fmt;
 
 use crate::Scheme;
 
-/// One OSV range event.
+/// One OSV range event (serialised as OSV writes it, `{"introduced": "0"}`,
+/// with the `serde` feature).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum Event {
     /// The first affected version (`"0"` means "since the beginning").
     Introduced(String),
@@ -136,56 +142,79 @@ fn cmp_event(scheme: Scheme, a: &Event, b: &Event) -> Ordering {
 
 /// Evaluates one `ECOSYSTEM` or `SEMVER` range for `version`.
 pub fn evaluate(scheme: Scheme, events: &[Event], version: &str) -> Decision {
-    let mut sorted: Vec<&Event> = events.iter().collect();
-    sorted.sort_by(|a, b| cmp_event(scheme, a, b));
+    // Producers nearly always write events in order; sort only when not.
+    let in_order = events.is_sorted_by(|a, b| cmp_event(scheme, a, b).is_le());
+    if in_order {
+        walk(scheme, events.len(), |i| &events[i], version)
+    } else {
+        let mut sorted: Vec<&Event> = events.iter().collect();
+        sorted.sort_by(|a, b| cmp_event(scheme, a, b));
+        walk(scheme, sorted.len(), |i| sorted[i], version)
+    }
+}
 
-    let limits: Vec<&Event> = sorted
-        .iter()
-        .copied()
-        .filter(|e| matches!(e, Event::Limit(_)))
-        .collect();
-    if let Some(highest) = limits.last()
-        && !limits
-            .iter()
-            .any(|l| scheme.compare(version, l.version()).is_lt())
+/// The evaluation proper, over `len` events in sorted order.
+fn walk<'a>(
+    scheme: Scheme,
+    len: usize,
+    event: impl Fn(usize) -> &'a Event,
+    version: &str,
+) -> Decision {
+    let mut highest_limit = None;
+    let mut below_a_limit = false;
+    for e in (0..len).map(&event) {
+        if let Event::Limit(l) = e {
+            highest_limit = Some(l);
+            below_a_limit |= scheme.compare(version, l).is_lt();
+        }
+    }
+    if let Some(limit) = highest_limit
+        && !below_a_limit
     {
         return Decision::AtOrAboveLimit {
-            limit: highest.version().to_owned(),
+            limit: limit.clone(),
         };
     }
 
-    let first = sorted.iter().find(|e| matches!(e, Event::Introduced(_)));
-    let Some(first) = first else {
+    let Some(first) = (0..len)
+        .map(&event)
+        .find(|e| matches!(e, Event::Introduced(_)))
+    else {
         return Decision::NoIntroduced;
     };
-
-    let mut decision = Decision::BeforeIntroduced {
-        first: first.version().to_owned(),
-    };
-    for (i, event) in sorted.iter().enumerate() {
-        match event {
-            Event::Introduced(v) if v == "0" || scheme.compare(version, v).is_ge() => {
-                let until = sorted[i + 1..]
-                    .iter()
-                    .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)))
-                    .map(|e| (*e).clone());
-                decision = Decision::Affected {
-                    introduced: v.clone(),
-                    until,
-                };
-            }
-            Event::Fixed(v) if scheme.compare(version, v).is_ge() => {
-                decision = Decision::Fixed { fixed: v.clone() };
-            }
-            Event::LastAffected(v) if scheme.compare(version, v).is_gt() => {
-                decision = Decision::AfterLastAffected {
-                    last_affected: v.clone(),
-                };
-            }
-            _ => {}
+    // The index of the last event that applied.
+    let mut last = None;
+    for i in 0..len {
+        let applies = match event(i) {
+            Event::Introduced(v) => v == "0" || scheme.compare(version, v).is_ge(),
+            Event::Fixed(v) => scheme.compare(version, v).is_ge(),
+            Event::LastAffected(v) => scheme.compare(version, v).is_gt(),
+            Event::Limit(_) => false,
+        };
+        if applies {
+            last = Some(i);
         }
     }
-    decision
+    match last.map(|i| (i, event(i))) {
+        None => Decision::BeforeIntroduced {
+            first: first.version().to_owned(),
+        },
+        Some((i, Event::Introduced(v))) => {
+            let until = (i + 1..len)
+                .map(&event)
+                .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)))
+                .cloned();
+            Decision::Affected {
+                introduced: v.clone(),
+                until,
+            }
+        }
+        Some((_, Event::Fixed(v))) => Decision::Fixed { fixed: v.clone() },
+        Some((_, Event::LastAffected(v))) => Decision::AfterLastAffected {
+            last_affected: v.clone(),
+        },
+        Some((_, Event::Limit(_))) => Decision::NoIntroduced,
+    }
 }
 
 #[cfg(test)]

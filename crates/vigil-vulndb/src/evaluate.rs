@@ -6,6 +6,8 @@
 //! ecosystem. `GIT` ranges and unknown range types are never evaluated and
 //! never dropped silently: they appear as [`Check::NotEvaluated`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use vigil_core::osv::{Affected, Event, RangeKind};
 use vigil_version::{Decision, Scheme, evaluate};
@@ -34,11 +36,11 @@ pub enum Check {
         /// The scheme used.
         scheme: &'static str,
         /// The events as given.
-        events: Vec<String>,
+        events: Vec<Event>,
         /// Whether the version is inside.
         affected: bool,
-        /// The comparison that decided it.
-        comparison: String,
+        /// The comparison that decided it (serialised as one line of text).
+        comparison: Comparison,
     },
     /// A range that cannot be evaluated against package versions.
     NotEvaluated {
@@ -47,6 +49,22 @@ pub enum Check {
         /// Why (`GIT range (commits, repo ...)`, unknown type, no scheme).
         reason: String,
     },
+}
+
+/// The decision of one range for one version; written out as the line
+/// [`Decision::describe`] gives, computed only when someone reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// What decided it.
+    pub decision: Decision,
+    /// The version evaluated.
+    pub version: Arc<str>,
+}
+
+impl Serialize for Comparison {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.decision.describe(&self.version))
+    }
 }
 
 impl Check {
@@ -77,6 +95,7 @@ impl Check {
                 } else {
                     "not affected"
                 };
+                let comparison = comparison.decision.describe(&comparison.version);
                 format!("range {index} ({kind}, {scheme}): {comparison}: {verdict}")
             }
             Check::NotEvaluated { index, reason } => {
@@ -99,6 +118,7 @@ pub struct Evaluation {
 /// record's ecosystem string, which picks the scheme for ECOSYSTEM ranges).
 pub fn evaluate_affected(entry: &Affected, ecosystem: &str, version: &str) -> Evaluation {
     let scheme = Scheme::for_ecosystem(ecosystem);
+    let shared_version: Arc<str> = Arc::from(version);
     let mut checks = Vec::new();
     if !entry.versions.is_empty() {
         let listed = entry.versions.iter().find(|v| match scheme {
@@ -139,16 +159,17 @@ pub fn evaluate_affected(entry: &Affected, ecosystem: &str, version: &str) -> Ev
             });
             continue;
         };
-        let events: Vec<vigil_version::Event> =
-            range.events.iter().map(Event::to_version_event).collect();
-        let decision: Decision = evaluate(range_scheme, &events, version);
+        let decision: Decision = evaluate(range_scheme, &range.events, version);
         checks.push(Check::Range {
             index,
             kind,
             scheme: range_scheme.name(),
-            events: events.iter().map(ToString::to_string).collect(),
+            events: range.events.clone(),
             affected: decision.is_affected(),
-            comparison: decision.describe(version),
+            comparison: Comparison {
+                decision,
+                version: shared_version.clone(),
+            },
         });
     }
     Evaluation {

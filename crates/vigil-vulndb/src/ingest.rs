@@ -116,10 +116,16 @@ pub fn update(plan: &UpdatePlan, target: &Path, progress: &dyn Progress) -> Resu
     let fetcher = Fetcher::new(plan.limits);
     let mut inputs = Vec::new();
     let base = plan.osv_base.trim_end_matches('/');
+    let remote = base.starts_with("http://") || base.starts_with("https://");
     for eco in &plan.ecosystems {
+        let folder = if remote {
+            encode_segment(eco)
+        } else {
+            eco.clone()
+        };
         inputs.push(Input::OsvZip {
             name: eco.clone(),
-            location: format!("{base}/{eco}/all.zip"),
+            location: format!("{base}/{folder}/all.zip"),
         });
     }
     if let Some(url) = &plan.kev_url {
@@ -632,19 +638,6 @@ fn load_zip(
     result.map(|()| counts)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ecosystem_folders_are_url_encoded() {
-        assert_eq!(encode_segment("Rocky Linux"), "Rocky%20Linux");
-        assert_eq!(encode_segment("AlmaLinux:9"), "AlmaLinux:9");
-        assert_eq!(zip_name(Path::new("/m/osv/Debian/all.zip")), "Debian");
-        assert_eq!(zip_name(Path::new("/m/pypi.zip")), "pypi");
-    }
-}
-
 fn zip_label(location: &str) -> &str {
     location.rsplit('/').nth(1).unwrap_or(location)
 }
@@ -681,4 +674,17 @@ fn load_files(
     });
     progress.end();
     result.map(|()| counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecosystem_folders_are_url_encoded() {
+        assert_eq!(encode_segment("Rocky Linux"), "Rocky%20Linux");
+        assert_eq!(encode_segment("AlmaLinux:9"), "AlmaLinux:9");
+        assert_eq!(zip_name(Path::new("/m/osv/Debian/all.zip")), "Debian");
+        assert_eq!(zip_name(Path::new("/m/pypi.zip")), "pypi");
+    }
 }

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod entry;
 mod error;
 pub mod evaluate;
 pub mod feeds;

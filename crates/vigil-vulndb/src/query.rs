@@ -4,7 +4,9 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use vigil_core::ecosystem::Ecosystem;
-use vigil_core::osv::{Affected, Record};
+use vigil_core::osv::Record;
+
+use crate::entry::decode;
 use vigil_core::severity::Severity;
 
 use crate::error::Result;
@@ -103,88 +105,126 @@ impl Database {
     /// Every entry for `name` in ecosystems that `ecosystem` covers, each
     /// evaluated for `version`, affected or not.
     pub fn candidates(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
-        let want = Ecosystem::parse(ecosystem);
+        self.evaluate_package(ecosystem, name, version, false)
+    }
+
+    /// The advisories that affect `version` of `name` in `ecosystem`.
+    pub fn lookup(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
+        self.evaluate_package(ecosystem, name, version, true)
+    }
+
+    /// Evaluates every entry of the package; advisory details are read only
+    /// for the entries kept.
+    fn evaluate_package(
+        &self,
+        ecosystem: &str,
+        name: &str,
+        version: &str,
+        affected_only: bool,
+    ) -> Result<Vec<Candidate>> {
+        let want = Ecosystem::parse(ecosystem).canonical();
         let key = want.normalize_name(name);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT a.osv_id, a.aliases, a.summary, f.ecosystem, f.entry, a.severity, a.cvss_score,
-                        a.cvss_vector, a.severity_source
-                 FROM affected f JOIN advisories a ON a.id = f.advisory
-                 WHERE f.base = ?1 AND f.name = ?2
-                 ORDER BY a.osv_id",
+                "SELECT advisory, ecosystem, entry FROM affected
+                 WHERE base = ?1 AND name = ?2
+                   AND (?3 IS NULL OR ecosystem = ?3 OR (ecosystem > ?3 || ':' AND ecosystem < ?3 || ';'))",
             )
             .map_err(self.err())?;
+        let wanted_eco = want.release().map(|_| want.as_str());
         let rows = stmt
-            .query_map(params![want.base(), key], |r| {
+            .query_map(params![want.base(), key, wanted_eco], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<f64>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Vec<u8>>(2)?,
                 ))
             })
             .map_err(self.err())?;
-        let mut out = Vec::new();
+        let mut kept = Vec::new();
         for row in rows {
-            let (
-                id,
-                aliases,
-                summary,
-                eco,
-                entry,
-                severity,
-                cvss_score,
-                cvss_vector,
-                severity_source,
-            ) = row.map_err(self.err())?;
+            let (advisory, eco, entry) = row.map_err(self.err())?;
             if !want.covers(&Ecosystem::parse(&eco)) {
                 continue;
             }
-            // Entries were serialised by this build; a broken one is skipped, not fatal.
-            let Ok(entry) = serde_json::from_str::<Affected>(&entry) else {
+            // Entries were encoded by this build; a broken one is skipped, not fatal.
+            let Some(entry) = decode(&entry, &eco) else {
                 continue;
             };
-            let evaluation = evaluate_affected(&entry, &eco, version);
+            let evaluation = evaluate_affected(&entry.affected, &eco, version);
+            if affected_only && !evaluation.affected {
+                continue;
+            }
+            kept.push((advisory, eco, entry, evaluation));
+        }
+        let mut details = self
+            .conn
+            .prepare_cached(
+                "SELECT osv_id, aliases, summary, severity, cvss_score, cvss_vector, severity_source
+                 FROM advisories WHERE id = ?1",
+            )
+            .map_err(self.err())?;
+        let mut out = Vec::with_capacity(kept.len());
+        for (advisory, eco, entry, evaluation) in kept {
+            let (id, aliases, summary, severity, cvss_score, cvss_vector, severity_source) =
+                details
+                    .query_row([advisory], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<f64>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                        ))
+                    })
+                    .map_err(self.err())?;
             out.push(Candidate {
-                aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                aliases: aliases.lines().map(str::to_owned).collect(),
                 summary,
-                package: entry
-                    .package
-                    .as_ref()
-                    .map_or_else(|| name.to_owned(), |p| p.name.clone()),
+                fixed: fixed_versions(&entry.affected),
+                package: entry.package,
                 severity: severity.as_deref().and_then(Severity::from_rating),
                 cvss_score,
                 cvss_vector,
                 severity_source,
-                fixed: fixed_versions(&entry),
-                status: entry.status().map(str::to_owned),
-                informational: entry.informational().map(str::to_owned),
+                status: entry.status,
+                informational: entry.informational,
                 ecosystem: eco,
                 evaluation,
                 id,
             });
         }
+        out.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.ecosystem.cmp(&b.ecosystem)));
         Ok(out)
     }
 
-    /// The advisories that affect `version` of `name` in `ecosystem`.
-    pub fn lookup(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
-        let mut all = self.candidates(ecosystem, name, version)?;
-        all.retain(|c| c.evaluation.affected);
-        Ok(all)
+    /// How many entries the index holds for `name` in `ecosystem` (an
+    /// index-only query: the floor under a lookup).
+    pub fn candidate_count(&self, ecosystem: &str, name: &str) -> Result<usize> {
+        let want = Ecosystem::parse(ecosystem).canonical();
+        let key = want.normalize_name(name);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM affected WHERE base = ?1 AND name = ?2
+                   AND (?3 IS NULL OR ecosystem = ?3 OR (ecosystem > ?3 || ':' AND ecosystem < ?3 || ';'))",
+            )
+            .map_err(self.err())?;
+        let wanted_eco = want.release().map(|_| want.as_str());
+        let n: i64 = stmt
+            .query_row(params![want.base(), key, wanted_eco], |r| r.get(0))
+            .map_err(self.err())?;
+        Ok(n as usize)
     }
 
     /// The full OSV record with this id.
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         let raw: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT record FROM advisories WHERE osv_id=?1", [id], |r| {
+            .query_row("SELECT r.record FROM advisories a JOIN records r ON r.advisory = a.id WHERE a.osv_id=?1", [id], |r| {
                 r.get(0)
             })
             .optional()

@@ -34,7 +34,7 @@ pub(crate) struct PreparedAffected {
     pub ecosystem: String,
     pub base: String,
     pub name: String,
-    pub entry: String,
+    pub entry: Vec<u8>,
 }
 
 /// A record ready to insert.
@@ -131,15 +131,12 @@ pub(crate) fn prepare(file: &str, bytes: &[u8]) -> Parsed {
             );
         }
         let eco = Ecosystem::parse(&package.ecosystem);
-        let entry_json = match serde_json::to_string(entry) {
-            Ok(s) => s,
-            Err(e) => return problem(file, Some(format!("affected[{i}]")), e.to_string()),
-        };
+
         affected.push(PreparedAffected {
             ecosystem: eco.as_str().to_owned(),
             base: eco.base().to_owned(),
             name: eco.normalize_name(&package.name),
-            entry: entry_json,
+            entry: crate::entry::encode(entry),
         });
     }
     let mut aliases: Vec<String> = Vec::new();

@@ -29,10 +29,11 @@ CREATE TABLE sources(
 CREATE TABLE problems(source INTEGER NOT NULL, file TEXT NOT NULL, field TEXT, message TEXT NOT NULL);
 CREATE TABLE advisories(
     id INTEGER PRIMARY KEY, osv_id TEXT NOT NULL, modified TEXT, published TEXT, summary TEXT,
-    aliases TEXT NOT NULL, severity TEXT, cvss_score REAL, cvss_vector TEXT, severity_source TEXT,
-    record BLOB NOT NULL);
-CREATE TABLE affected(advisory INTEGER NOT NULL, ecosystem TEXT NOT NULL, base TEXT NOT NULL,
-    name TEXT NOT NULL, entry TEXT NOT NULL);
+    aliases TEXT NOT NULL, severity TEXT, cvss_score REAL, cvss_vector TEXT, severity_source TEXT);
+CREATE TABLE records(advisory INTEGER PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE affected(base TEXT NOT NULL, name TEXT NOT NULL, ecosystem TEXT NOT NULL,
+    advisory INTEGER NOT NULL, seq INTEGER NOT NULL, entry BLOB NOT NULL,
+    PRIMARY KEY (base, name, ecosystem, advisory, seq)) WITHOUT ROWID;
 CREATE TABLE aliases(alias TEXT NOT NULL, advisory INTEGER NOT NULL);
 CREATE TABLE kev(cve TEXT PRIMARY KEY, date_added TEXT NOT NULL, due_date TEXT, ransomware TEXT,
     vendor TEXT, product TEXT, name TEXT, action TEXT) WITHOUT ROWID;
@@ -41,7 +42,7 @@ CREATE TABLE epss(cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT
 
 const INDEXES: &str = "
 CREATE UNIQUE INDEX advisories_osv_id ON advisories(osv_id);
-CREATE INDEX affected_package ON affected(base, name);
+
 CREATE INDEX aliases_alias ON aliases(alias);
 CREATE TABLE ecosystems AS
     SELECT ecosystem, COUNT(DISTINCT advisory) AS advisories, COUNT(*) AS entries
@@ -70,12 +71,21 @@ fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     }
 }
 
+/// What the builder remembers of a stored record.
+struct StoredRecord {
+    rowid: i64,
+    modified: Option<String>,
+    keys: Vec<(String, String, String, i64)>,
+}
+
 /// Writes a new database into a temporary file; [`Builder::finish`] swaps it in.
 pub struct Builder {
     conn: Option<Connection>,
     tmp: PathBuf,
     target: PathBuf,
-    seen: HashMap<String, (i64, Option<String>)>,
+    /// Stored ids: row id, `modified`, and the affected keys to delete if
+    /// a later copy of the record wins.
+    seen: HashMap<String, StoredRecord>,
     stored_problems: usize,
 }
 
@@ -183,23 +193,30 @@ impl Builder {
         let path = self.tmp.clone();
         let err = sql_err(&path);
         let conn = self.conn.as_ref().expect("connection is open until finish");
-        if let Some((rowid, modified)) = self.seen.get(&rec.id) {
-            if rec.modified <= *modified {
+        if let Some(old) = self.seen.get(&rec.id) {
+            if rec.modified <= old.modified {
                 return Ok(false);
             }
             for sql in [
-                "DELETE FROM affected WHERE advisory=?1",
                 "DELETE FROM aliases WHERE advisory=?1",
+                "DELETE FROM records WHERE advisory=?1",
                 "DELETE FROM advisories WHERE id=?1",
             ] {
-                conn.execute(sql, [rowid]).map_err(&err)?;
+                conn.execute(sql, [old.rowid]).map_err(&err)?;
+            }
+            for (base, name, eco, seq) in &old.keys {
+                conn.execute(
+                    "DELETE FROM affected WHERE base=?1 AND name=?2 AND ecosystem=?3 AND advisory=?4 AND seq=?5",
+                    params![base, name, eco, old.rowid, seq],
+                )
+                .map_err(&err)?;
             }
         }
-        let aliases = serde_json::to_string(&rec.aliases).unwrap_or_else(|_| "[]".into());
+        let aliases = rec.aliases.join("\n");
         let scored = rec.scored.as_ref();
         conn.prepare_cached(
             "INSERT INTO advisories(osv_id, modified, published, summary, aliases, severity, cvss_score,
-             cvss_vector, severity_source, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             cvss_vector, severity_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -212,18 +229,26 @@ impl Builder {
                 scored.and_then(|s| s.score),
                 scored.and_then(|s| s.vector.as_deref()),
                 scored.map(|s| s.source.as_str()),
-                rec.raw,
             ])
         })
         .map_err(&err)?;
         let rowid = conn.last_insert_rowid();
+        conn.prepare_cached("INSERT INTO records(advisory, record) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![rowid, rec.raw]))
+            .map_err(&err)?;
+        let mut keys = Vec::with_capacity(rec.affected.len());
         {
             let mut ins = conn
-                .prepare_cached("INSERT INTO affected(advisory, ecosystem, base, name, entry) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO affected(base, name, ecosystem, advisory, seq, entry)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
                 .map_err(&err)?;
-            for a in &rec.affected {
-                ins.execute(params![rowid, a.ecosystem, a.base, a.name, a.entry])
+            for (seq, a) in rec.affected.iter().enumerate() {
+                let seq = seq as i64;
+                ins.execute(params![a.base, a.name, a.ecosystem, rowid, seq, a.entry])
                     .map_err(&err)?;
+                keys.push((a.base.clone(), a.name.clone(), a.ecosystem.clone(), seq));
             }
             let mut ins = conn
                 .prepare_cached("INSERT INTO aliases(alias, advisory) VALUES (?1, ?2)")
@@ -233,10 +258,12 @@ impl Builder {
                 ins.execute(params![alias, rowid]).map_err(&err)?;
             }
         }
-        let was_dup = self
-            .seen
-            .insert(rec.id.clone(), (rowid, rec.modified.clone()))
-            .is_some();
+        let stored = StoredRecord {
+            rowid,
+            modified: rec.modified.clone(),
+            keys,
+        };
+        let was_dup = self.seen.insert(rec.id.clone(), stored).is_some();
         Ok(!was_dup)
     }
 
@@ -334,6 +361,20 @@ impl Drop for Builder {
     }
 }
 
+/// Escapes the characters that end or change a path in an SQLite URI.
+fn uri_escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A read-only handle on a built database.
 pub struct Database {
     pub(crate) conn: Connection,
@@ -346,11 +387,19 @@ impl Database {
         if !path.is_file() {
             return Err(Error::Missing(path.to_owned()));
         }
+        // Built files are never modified, only replaced by rename, so SQLite
+        // may skip locking and change detection (`immutable=1`) and map the
+        // file into memory instead of reading it page by page.
+        let uri = format!("file:{}?immutable=1", uri_escape(&path.to_string_lossy()));
         let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(sql_err(path))?;
+        conn.execute_batch("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;")
+            .map_err(sql_err(path))?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key='schema_version'",

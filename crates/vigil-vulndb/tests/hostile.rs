@@ -177,7 +177,7 @@ fn zip_bomb_is_refused_with_a_clear_error() {
         ..Limits::default()
     };
     let err = import(
-        &[input.clone()],
+        std::slice::from_ref(&input),
         &dir.path().join("vigil.db"),
         limits,
         &NoProgress,

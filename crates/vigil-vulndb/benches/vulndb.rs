@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use vigil_vulndb::{Database, Limits, NoProgress, import};
 
+/// The allocator the `vigil` binary uses, so the numbers match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]

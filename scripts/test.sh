@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs the tools the tests
+# use as oracles (dpkg, Debian's python3-rpm and python3-packaging), then
+# checks formatting and lints and runs every test. With the tools installed
+# here, VIGIL_REQUIRE_ORACLES=1 makes a missing oracle fail loudly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
+/usr/bin/python3 -c 'import rpm' >/dev/null 2>&1 || missing+=(python3-rpm)
+/usr/bin/python3 -c 'import packaging.version' >/dev/null 2>&1 || missing+=(python3-packaging)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing test oracles: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+export VIGIL_REQUIRE_ORACLES=1
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked

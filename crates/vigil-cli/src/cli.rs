@@ -75,30 +75,7 @@ pub struct FormatArg {
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
     /// Download OSV, KEV and EPSS data and rebuild the database (atomically)
-    Update {
-        /// Base URL (or directory) of the OSV bulk export: <base>/<Ecosystem>/all.zip
-        #[arg(long, env = "VIGIL_OSV_BASE", value_name = "URL")]
-        osv_base: Option<String>,
-        /// Ecosystem folder to fetch (repeatable) [default: config, else Vigil's list]
-        #[arg(long = "ecosystem", value_name = "NAME")]
-        ecosystems: Vec<String>,
-        /// URL of the CISA KEV JSON catalog
-        #[arg(long, env = "VIGIL_KEV_URL", value_name = "URL")]
-        kev_url: Option<String>,
-        /// URL of the EPSS CSV (gzip)
-        #[arg(long, env = "VIGIL_EPSS_URL", value_name = "URL")]
-        epss_url: Option<String>,
-        /// Do not fetch the KEV catalog
-        #[arg(long)]
-        no_kev: bool,
-        /// Do not fetch EPSS scores
-        #[arg(long)]
-        no_epss: bool,
-        #[command(flatten)]
-        limits: LimitArgs,
-        #[command(flatten)]
-        format: FormatArg,
-    },
+    Update(UpdateArgs),
     /// Rebuild the database from local OSV zips/JSON/directories and KEV/EPSS files (offline)
     Import {
         /// OSV all.zip files, OSV JSON files, directories of them, KEV JSON, EPSS CSV(.gz)
@@ -129,6 +106,33 @@ pub enum DbCommand {
         #[command(flatten)]
         format: FormatArg,
     },
+}
+
+/// `vigil db update` flags.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Base URL (or directory) of the OSV bulk export: <base>/<Ecosystem>/all.zip
+    #[arg(long, env = "VIGIL_OSV_BASE", value_name = "URL")]
+    pub osv_base: Option<String>,
+    /// Ecosystem folder to fetch (repeatable) [default: config, else Vigil's list]
+    #[arg(long = "ecosystem", value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// URL of the CISA KEV JSON catalog
+    #[arg(long, env = "VIGIL_KEV_URL", value_name = "URL")]
+    pub kev_url: Option<String>,
+    /// URL of the EPSS CSV (gzip)
+    #[arg(long, env = "VIGIL_EPSS_URL", value_name = "URL")]
+    pub epss_url: Option<String>,
+    /// Do not fetch the KEV catalog
+    #[arg(long)]
+    pub no_kev: bool,
+    /// Do not fetch EPSS scores
+    #[arg(long)]
+    pub no_epss: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 /// Size caps for hostile inputs.

@@ -36,26 +36,7 @@ fn run(cli: Cli) -> Result<()> {
             let db = config.db_path(cli.db_dir.as_deref())?;
             let quiet = cli.quiet;
             match cmd {
-                DbCommand::Update {
-                    osv_base,
-                    ecosystems,
-                    kev_url,
-                    epss_url,
-                    no_kev,
-                    no_epss,
-                    limits,
-                    format,
-                } => {
-                    let args = commands::db::UpdateArgs {
-                        osv_base,
-                        ecosystems,
-                        kev_url,
-                        epss_url,
-                        no_kev,
-                        no_epss,
-                    };
-                    commands::db::update(&config, &db, args, &limits, format.format, quiet)
-                }
+                DbCommand::Update(args) => commands::db::update(&config, &db, args, quiet),
                 DbCommand::Import {
                     paths,
                     limits,

@@ -28,31 +28,51 @@ pub(crate) fn take_while(s: &str, pred: impl Fn(u8) -> bool) -> (&str, &str) {
     s.split_at(end)
 }
 
-/// Compares two dot-separated identifier lists the SemVer way (used for
-/// pre-release and build labels): numeric identifiers compare numerically and
-/// sort below alphanumeric ones, alphanumeric ones compare with `cmp_text`,
-/// and a shorter list that is a prefix of a longer one sorts first.
-pub(crate) fn cmp_identifiers(a: &str, b: &str, cmp_text: fn(&str, &str) -> Ordering) -> Ordering {
-    let mut ai = a.split('.');
-    let mut bi = b.split('.');
+/// Where numeric segments sort relative to text segments.
+#[derive(Clone, Copy)]
+pub(crate) enum Numbers {
+    /// Numbers below text (SemVer pre-release identifiers).
+    BelowText,
+    /// Numbers above text (PEP 440 local labels, CRAN, legacy versions).
+    AboveText,
+}
+
+/// Compares two lists of segments: numeric segments compare numerically,
+/// text segments with `cmp_text`, mixed pairs as `numbers` says, and a list
+/// that is a prefix of the other sorts first.
+pub(crate) fn cmp_segments<'a>(
+    a: impl IntoIterator<Item = &'a str>,
+    b: impl IntoIterator<Item = &'a str>,
+    numbers: Numbers,
+    cmp_text: fn(&str, &str) -> Ordering,
+) -> Ordering {
+    let (mut a, mut b) = (a.into_iter(), b.into_iter());
+    let number_vs_text = match numbers {
+        Numbers::BelowText => Ordering::Less,
+        Numbers::AboveText => Ordering::Greater,
+    };
     loop {
-        match (ai.next(), bi.next()) {
+        let ord = match (a.next(), b.next()) {
             (None, None) => return Ordering::Equal,
             (None, Some(_)) => return Ordering::Less,
             (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (is_digits(x), is_digits(y)) {
-                    (true, true) => cmp_digits(x, y),
-                    (true, false) => Ordering::Less,
-                    (false, true) => Ordering::Greater,
-                    (false, false) => cmp_text(x, y),
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
+            (Some(x), Some(y)) => match (is_digits(x), is_digits(y)) {
+                (true, true) => cmp_digits(x, y),
+                (true, false) => number_vs_text,
+                (false, true) => number_vs_text.reverse(),
+                (false, false) => cmp_text(x, y),
+            },
+        };
+        if ord.is_ne() {
+            return ord;
         }
     }
+}
+
+/// Compares two dot-separated identifier lists the SemVer way (pre-release
+/// and build labels): numbers below text, shorter prefix first.
+pub(crate) fn cmp_identifiers(a: &str, b: &str, cmp_text: fn(&str, &str) -> Ordering) -> Ordering {
+    cmp_segments(a.split('.'), b.split('.'), Numbers::BelowText, cmp_text)
 }
 
 #[cfg(test)]

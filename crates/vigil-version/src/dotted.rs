@@ -4,29 +4,15 @@
 
 use std::cmp::Ordering;
 
-use crate::digits::{cmp_digits, is_digits};
+use crate::digits::{Numbers, cmp_segments};
 
 fn cmp_parts<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> Ordering {
-    let mut a = a.filter(|p| !p.is_empty());
-    let mut b = b.filter(|p| !p.is_empty());
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (is_digits(x), is_digits(y)) {
-                    (true, true) => cmp_digits(x, y),
-                    (true, false) => Ordering::Greater,
-                    (false, true) => Ordering::Less,
-                    (false, false) => x.cmp(y),
-                };
-                if ord.is_ne() {
-                    return ord;
-                }
-            }
-        }
-    }
+    cmp_segments(
+        a.filter(|p| !p.is_empty()),
+        b.filter(|p| !p.is_empty()),
+        Numbers::AboveText,
+        str::cmp,
+    )
 }
 
 /// Compares two CRAN versions.

@@ -12,7 +12,7 @@
 
 use std::cmp::Ordering;
 
-use crate::digits::{cmp_digits, is_digits, take_while};
+use crate::digits::{Numbers, cmp_digits, cmp_segments, take_while};
 
 /// Pre-release kind, in sort order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,18 +242,12 @@ fn cmp_opt_num(a: Option<&str>, b: Option<&str>, absent_high: bool) -> Ordering 
 }
 
 fn cmp_local(a: &[String], b: &[String]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        let ord = match (is_digits(x), is_digits(y)) {
-            (true, true) => cmp_digits(x, y),
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => x.cmp(y),
-        };
-        if ord.is_ne() {
-            return ord;
-        }
-    }
-    a.len().cmp(&b.len())
+    cmp_segments(
+        a.iter().map(String::as_str),
+        b.iter().map(String::as_str),
+        Numbers::AboveText,
+        str::cmp,
+    )
 }
 
 fn cmp_valid(a: &Pep440, b: &Pep440) -> Ordering {
@@ -295,19 +289,7 @@ fn cmp_legacy(a: &str, b: &str) -> Ordering {
         }
         out
     }
-    let (pa, pb) = (parts(a), parts(b));
-    for (x, y) in pa.iter().zip(&pb) {
-        let ord = match (is_digits(x), is_digits(y)) {
-            (true, true) => cmp_digits(x, y),
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => x.cmp(y),
-        };
-        if ord.is_ne() {
-            return ord;
-        }
-    }
-    pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
+    cmp_segments(parts(a), parts(b), Numbers::AboveText, str::cmp).then_with(|| a.cmp(b))
 }
 
 /// Compares two PyPI versions.

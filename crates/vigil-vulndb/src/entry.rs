@@ -10,7 +10,7 @@
 //! of events and for each `u8` kind + version. A string is `u32` length +
 //! UTF-8 bytes. Anything that does not decode is reported as `None`.
 
-use vigil_core::osv::{Affected, Event, PackageRef, Range, RangeKind};
+use vigil_core::osv::{Affected, Event, Range, RangeKind};
 
 const FORMAT: u8 = 1;
 
@@ -23,7 +23,7 @@ pub(crate) struct StoredEntry {
     pub status: Option<String>,
     /// RustSec informational category.
     pub informational: Option<String>,
-    /// Versions and ranges, with nothing source-specific.
+    /// Versions and ranges, with no package and nothing source-specific.
     pub affected: Affected,
 }
 
@@ -118,7 +118,7 @@ impl Reader<'_> {
 }
 
 /// Decodes an entry written by [`encode`]; `None` if it is not one.
-pub(crate) fn decode(bytes: &[u8], ecosystem: &str) -> Option<StoredEntry> {
+pub(crate) fn decode(bytes: &[u8]) -> Option<StoredEntry> {
     let mut r = Reader(bytes);
     if r.u8()? != FORMAT {
         return None;
@@ -161,11 +161,7 @@ pub(crate) fn decode(bytes: &[u8], ecosystem: &str) -> Option<StoredEntry> {
         return None;
     }
     let affected = Affected {
-        package: Some(PackageRef {
-            ecosystem: ecosystem.to_owned(),
-            name: package.clone(),
-            purl: None,
-        }),
+        package: None,
         severity: Vec::new(),
         ranges,
         versions,
@@ -193,14 +189,14 @@ mod tests {
         )
         .unwrap();
         let bytes = encode(&entry);
-        let back = decode(&bytes, "Ubuntu:18.04:LTS").unwrap();
+        let back = decode(&bytes).unwrap();
         assert_eq!(back.package, "xine-ui");
         assert_eq!(back.status.as_deref(), Some("needed"));
         assert_eq!(back.affected.ranges, entry.ranges);
         assert_eq!(back.affected.versions, entry.versions);
         for cut in 0..bytes.len() {
-            assert!(decode(&bytes[..cut], "x").is_none());
+            assert!(decode(&bytes[..cut]).is_none());
         }
-        assert!(decode(&[1, 255, 255, 255, 255], "x").is_none());
+        assert!(decode(&[1, 255, 255, 255, 255]).is_none());
     }
 }

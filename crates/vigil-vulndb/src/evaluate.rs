@@ -116,7 +116,8 @@ pub struct Evaluation {
 
 /// Evaluates `entry` for `version` of a package in `ecosystem` (the
 /// record's ecosystem string, which picks the scheme for ECOSYSTEM ranges).
-pub fn evaluate_affected(entry: &Affected, ecosystem: &str, version: &str) -> Evaluation {
+/// The entry's ranges move into the evaluation's checks.
+pub fn evaluate_affected(entry: Affected, ecosystem: &str, version: &str) -> Evaluation {
     let scheme = Scheme::for_ecosystem(ecosystem);
     let shared_version: Arc<str> = Arc::from(version);
     let mut checks = Vec::new();
@@ -132,7 +133,7 @@ pub fn evaluate_affected(entry: &Affected, ecosystem: &str, version: &str) -> Ev
             },
         });
     }
-    for (index, range) in entry.ranges.iter().enumerate() {
+    for (index, range) in entry.ranges.into_iter().enumerate() {
         let (kind, range_scheme) = match range.kind {
             RangeKind::Semver => ("SEMVER", Some(Scheme::Semver)),
             RangeKind::Ecosystem => ("ECOSYSTEM", scheme),
@@ -164,7 +165,7 @@ pub fn evaluate_affected(entry: &Affected, ecosystem: &str, version: &str) -> Ev
             index,
             kind,
             scheme: range_scheme.name(),
-            events: range.events.clone(),
+            events: range.events,
             affected: decision.is_affected(),
             comparison: Comparison {
                 decision,
@@ -211,11 +212,11 @@ mod tests {
                "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0"},{"fixed":"2.1"}]}]}"#,
         );
         assert!(
-            evaluate_affected(&e, "PyPI", "1.0.0").affected,
+            evaluate_affected(e.clone(), "PyPI", "1.0.0").affected,
             "1.0.0 == 1.0 under PEP 440"
         );
-        assert!(evaluate_affected(&e, "PyPI", "2.0.5").affected);
-        assert!(!evaluate_affected(&e, "PyPI", "1.5").affected);
+        assert!(evaluate_affected(e.clone(), "PyPI", "2.0.5").affected);
+        assert!(!evaluate_affected(e.clone(), "PyPI", "1.5").affected);
     }
 
     #[test]
@@ -224,7 +225,7 @@ mod tests {
             r#"{"package":{"ecosystem":"Go","name":"x"},
                "ranges":[{"type":"GIT","repo":"https://example.invalid/x","events":[{"introduced":"abc"}]}]}"#,
         );
-        let ev = evaluate_affected(&e, "Go", "1.0.0");
+        let ev = evaluate_affected(e.clone(), "Go", "1.0.0");
         assert!(!ev.affected);
         assert!(matches!(ev.checks[0], Check::NotEvaluated { .. }));
         assert!(ev.checks[0].describe().contains("GIT range"));
@@ -236,8 +237,8 @@ mod tests {
             r#"{"package":{"ecosystem":"crates.io","name":"x"},
                "ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"},{"fixed":"0.9.0"}]}]}"#,
         );
-        assert!(evaluate_affected(&e, "crates.io", "0.8.9").affected);
-        assert!(!evaluate_affected(&e, "crates.io", "0.9.0").affected);
+        assert!(evaluate_affected(e.clone(), "crates.io", "0.8.9").affected);
+        assert!(!evaluate_affected(e.clone(), "crates.io", "0.9.0").affected);
         assert_eq!(fixed_versions(&e), vec!["0.9.0"]);
     }
 }

@@ -145,18 +145,26 @@ impl Database {
         let mut kept = Vec::new();
         for row in rows {
             let (advisory, eco, entry) = row.map_err(self.err())?;
-            if !want.covers(&Ecosystem::parse(&eco)) {
+            if !want.covers(&eco) {
                 continue;
             }
             // Entries were encoded by this build; a broken one is skipped, not fatal.
-            let Some(entry) = decode(&entry, &eco) else {
+            let Some(entry) = decode(&entry) else {
                 continue;
             };
-            let evaluation = evaluate_affected(&entry.affected, &eco, version);
+            let fixed = fixed_versions(&entry.affected);
+            let evaluation = evaluate_affected(entry.affected, &eco, version);
             if affected_only && !evaluation.affected {
                 continue;
             }
-            kept.push((advisory, eco, entry, evaluation));
+            let (package, status, informational) =
+                (entry.package, entry.status, entry.informational);
+            kept.push((
+                advisory,
+                eco,
+                (package, status, informational, fixed),
+                evaluation,
+            ));
         }
         let mut details = self
             .conn
@@ -166,7 +174,7 @@ impl Database {
             )
             .map_err(self.err())?;
         let mut out = Vec::with_capacity(kept.len());
-        for (advisory, eco, entry, evaluation) in kept {
+        for (advisory, eco, (package, status, informational, fixed), evaluation) in kept {
             let (id, aliases, summary, severity, cvss_score, cvss_vector, severity_source) =
                 details
                     .query_row([advisory], |r| {
@@ -184,14 +192,14 @@ impl Database {
             out.push(Candidate {
                 aliases: aliases.lines().map(str::to_owned).collect(),
                 summary,
-                fixed: fixed_versions(&entry.affected),
-                package: entry.package,
+                fixed,
+                package,
                 severity: severity.as_deref().and_then(Severity::from_rating),
                 cvss_score,
                 cvss_vector,
                 severity_source,
-                status: entry.status,
-                informational: entry.informational,
+                status,
+                informational,
                 ecosystem: eco,
                 evaluation,
                 id,

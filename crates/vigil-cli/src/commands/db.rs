@@ -10,25 +10,9 @@ use vigil_vulndb::{
     Limits, Report, UpdatePlan,
 };
 
-use crate::cli::{Format, LimitArgs};
+use crate::cli::{Format, LimitArgs, UpdateArgs};
 use crate::config::Config;
 use crate::progress::Bars;
-
-/// Flags of `vigil db update`.
-pub struct UpdateArgs {
-    /// `--osv-base`.
-    pub osv_base: Option<String>,
-    /// `--ecosystem`.
-    pub ecosystems: Vec<String>,
-    /// `--kev-url`.
-    pub kev_url: Option<String>,
-    /// `--epss-url`.
-    pub epss_url: Option<String>,
-    /// `--no-kev`.
-    pub no_kev: bool,
-    /// `--no-epss`.
-    pub no_epss: bool,
-}
 
 fn limits(args: &LimitArgs) -> Limits {
     Limits {
@@ -50,14 +34,7 @@ fn feed(off: bool, flag: Option<String>, config: Option<&String>, default: &str)
 }
 
 /// Downloads and rebuilds.
-pub fn update(
-    config: &Config,
-    db: &Path,
-    args: UpdateArgs,
-    limit_args: &LimitArgs,
-    format: Format,
-    quiet: bool,
-) -> Result<()> {
+pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Result<()> {
     let ecosystems = if args.ecosystems.is_empty() {
         config
             .db
@@ -85,12 +62,12 @@ pub fn update(
             config.db.epss_url.as_ref(),
             DEFAULT_EPSS_URL,
         ),
-        limits: limits(limit_args),
+        limits: limits(&args.limits),
     };
     let bars = Bars::new(quiet);
     let report = vigil_vulndb::update(&plan, db, &bars)
         .context("database update failed; the previous database (if any) is unchanged")?;
-    print_report(&report, format, quiet)
+    print_report(&report, args.format.format, quiet)
 }
 
 /// Rebuilds from local files.
@@ -121,19 +98,7 @@ fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
         report.seconds
     )?;
     for s in &report.sources {
-        let c = &s.counts;
-        write!(
-            out,
-            "  {:<5} {:<14} {:>7} records",
-            s.kind, s.name, c.records
-        )?;
-        if s.kind == "osv" {
-            write!(
-                out,
-                ", {} malformed skipped, {} withdrawn, {} duplicates, {} GIT ranges not evaluated",
-                c.skipped, c.withdrawn, c.duplicates, c.git_ranges
-            )?;
-        }
+        write_source(&mut out, &s.kind, &s.name, &s.counts)?;
         writeln!(out)?;
     }
     writeln!(
@@ -159,6 +124,25 @@ fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
                 report.problems.len() - 20
             )?;
         }
+    }
+    Ok(())
+}
+
+/// One line per source: kind, name, record count and, for OSV sources,
+/// what was skipped.
+fn write_source(
+    out: &mut impl Write,
+    kind: &str,
+    name: &str,
+    c: &vigil_vulndb::SourceCounts,
+) -> Result<()> {
+    write!(out, "  {kind:<5} {name:<14} {:>7} records", c.records)?;
+    if kind == "osv" {
+        write!(
+            out,
+            ", {} malformed skipped, {} withdrawn, {} duplicates, {} GIT ranges not evaluated",
+            c.skipped, c.withdrawn, c.duplicates, c.git_ranges
+        )?;
     }
     Ok(())
 }
@@ -205,19 +189,7 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
     )?;
     writeln!(out, "sources:")?;
     for s in &status.sources {
-        let c = &s.counts;
-        write!(
-            out,
-            "  {:<5} {:<14} {:>7} records",
-            s.kind, s.name, c.records
-        )?;
-        if s.kind == "osv" {
-            write!(
-                out,
-                ", {} skipped, {} withdrawn, {} GIT ranges",
-                c.skipped, c.withdrawn, c.git_ranges
-            )?;
-        }
+        write_source(&mut out, &s.kind, &s.name, &s.counts)?;
         if let Some(d) = &s.detail {
             write!(out, ", {d}")?;
         }

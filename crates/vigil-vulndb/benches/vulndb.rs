@@ -70,12 +70,21 @@ fn queries(db: &Path, uniform: bool) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Repetitions of each timing (`VIGIL_BENCH_RUNS`, default 21; 1 under
+/// callgrind, where instruction counts replace wall time).
+fn repetitions() -> usize {
+    std::env::var("VIGIL_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(21)
+}
+
 /// Times 1,000 lookups and the index-only floor for the same keys.
 fn lookups(db: &Database, qs: &[(String, String, String)], label: &str) {
     assert_eq!(qs.len(), 1000, "not enough sample packages");
     let mut hits = 0;
     let mut runs = Vec::new();
-    for _ in 0..21 {
+    for _ in 0..repetitions() {
         let t = Instant::now();
         hits = 0;
         for (eco, name, version) in qs {
@@ -86,7 +95,7 @@ fn lookups(db: &Database, qs: &[(String, String, String)], label: &str) {
     let lookup_median = median(runs);
     let mut entries = 0;
     let mut floor_runs = Vec::new();
-    for _ in 0..21 {
+    for _ in 0..repetitions() {
         let t = Instant::now();
         entries = 0;
         for (eco, name, _) in qs {
@@ -96,8 +105,9 @@ fn lookups(db: &Database, qs: &[(String, String, String)], label: &str) {
     }
     let floor = median(floor_runs);
     println!(
-        "1000 lookups, {label}: median {:.2} ms over 21 runs (target <= 20 ms); {entries} entries examined, {hits} affected",
-        ms(lookup_median)
+        "1000 lookups, {label}: median {:.2} ms over {} runs (target <= 20 ms); {entries} entries examined, {hits} affected",
+        ms(lookup_median),
+        repetitions()
     );
     println!(
         "  floor (the same 1000 indexed queries, no evaluation): median {:.2} ms; lookups cost {:.1}x the floor",

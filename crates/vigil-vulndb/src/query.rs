@@ -101,6 +101,14 @@ pub struct Status {
     pub problems: Vec<Problem>,
 }
 
+/// The index range holding every record ecosystem that `want` may cover:
+/// `[Debian:11, Debian:11;)` holds `Debian:11` and `Debian:11:...` (`;`
+/// follows `:`), `[Debian, Debian;)` every Debian release. [`Ecosystem::covers`]
+/// makes the final call on what the range lets through.
+fn ecosystem_bounds(want: &Ecosystem) -> (&str, String) {
+    (want.as_str(), format!("{};", want.as_str()))
+}
+
 impl Database {
     /// Every entry for `name` in ecosystems that `ecosystem` covers, each
     /// evaluated for `version`, affected or not.
@@ -127,82 +135,51 @@ impl Database {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT advisory, ecosystem, entry FROM affected
-                 WHERE base = ?1 AND name = ?2
-                   AND (?3 IS NULL OR ecosystem = ?3 OR (ecosystem > ?3 || ':' AND ecosystem < ?3 || ';'))",
+                "SELECT f.ecosystem, f.entry, a.osv_id, a.aliases, a.summary, a.severity, a.cvss_score,
+                        a.cvss_vector, a.severity_source
+                 FROM affected f JOIN advisories a ON a.id = f.advisory
+                 WHERE f.base = ?1 AND f.name = ?2 AND f.ecosystem >= ?3 AND f.ecosystem < ?4",
             )
             .map_err(self.err())?;
-        let wanted_eco = want.release().map(|_| want.as_str());
-        let rows = stmt
-            .query_map(params![want.base(), key, wanted_eco], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                ))
-            })
+        let (low, high) = ecosystem_bounds(&want);
+        let mut rows = stmt
+            .query(params![want.base(), key, low, high])
             .map_err(self.err())?;
-        let mut kept = Vec::new();
-        for row in rows {
-            let (advisory, eco, entry) = row.map_err(self.err())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.err())? {
+            let eco: String = row.get(0).map_err(self.err())?;
             if !want.covers(&eco) {
                 continue;
             }
             // Entries were encoded by this build; a broken one is skipped, not fatal.
-            let Some(entry) = decode(&entry) else {
-                continue;
-            };
+            let entry = row
+                .get_ref(1)
+                .map_err(self.err())?
+                .as_blob()
+                .ok()
+                .and_then(decode);
+            let Some(entry) = entry else { continue };
             let fixed = fixed_versions(&entry.affected);
             let evaluation = evaluate_affected(entry.affected, &eco, version);
             if affected_only && !evaluation.affected {
                 continue;
             }
-            let (package, status, informational) =
-                (entry.package, entry.status, entry.informational);
-            kept.push((
-                advisory,
-                eco,
-                (package, status, informational, fixed),
-                evaluation,
-            ));
-        }
-        let mut details = self
-            .conn
-            .prepare_cached(
-                "SELECT osv_id, aliases, summary, severity, cvss_score, cvss_vector, severity_source
-                 FROM advisories WHERE id = ?1",
-            )
-            .map_err(self.err())?;
-        let mut out = Vec::with_capacity(kept.len());
-        for (advisory, eco, (package, status, informational, fixed), evaluation) in kept {
-            let (id, aliases, summary, severity, cvss_score, cvss_vector, severity_source) =
-                details
-                    .query_row([advisory], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, Option<f64>>(4)?,
-                            r.get::<_, Option<String>>(5)?,
-                            r.get::<_, Option<String>>(6)?,
-                        ))
-                    })
-                    .map_err(self.err())?;
+            let aliases: String = row.get(3).map_err(self.err())?;
+            let severity: Option<String> = row.get(5).map_err(self.err())?;
             out.push(Candidate {
+                id: row.get(2).map_err(self.err())?,
                 aliases: aliases.lines().map(str::to_owned).collect(),
-                summary,
-                fixed,
-                package,
-                severity: severity.as_deref().and_then(Severity::from_rating),
-                cvss_score,
-                cvss_vector,
-                severity_source,
-                status,
-                informational,
+                summary: row.get(4).map_err(self.err())?,
                 ecosystem: eco,
+                package: entry.package,
+                severity: severity.as_deref().and_then(Severity::from_rating),
+                cvss_score: row.get(6).map_err(self.err())?,
+                cvss_vector: row.get(7).map_err(self.err())?,
+                severity_source: row.get(8).map_err(self.err())?,
+                fixed,
+                status: entry.status,
+                informational: entry.informational,
                 evaluation,
-                id,
             });
         }
         out.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.ecosystem.cmp(&b.ecosystem)));
@@ -217,13 +194,13 @@ impl Database {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT COUNT(*) FROM affected WHERE base = ?1 AND name = ?2
-                   AND (?3 IS NULL OR ecosystem = ?3 OR (ecosystem > ?3 || ':' AND ecosystem < ?3 || ';'))",
+                "SELECT COUNT(*) FROM affected
+                 WHERE base = ?1 AND name = ?2 AND ecosystem >= ?3 AND ecosystem < ?4",
             )
             .map_err(self.err())?;
-        let wanted_eco = want.release().map(|_| want.as_str());
+        let (low, high) = ecosystem_bounds(&want);
         let n: i64 = stmt
-            .query_row(params![want.base(), key, wanted_eco], |r| r.get(0))
+            .query_row(params![want.base(), key, low, high], |r| r.get(0))
             .map_err(self.err())?;
         Ok(n as usize)
     }

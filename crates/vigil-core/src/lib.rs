@@ -4,6 +4,7 @@
 //!   base and release, and per-ecosystem package-name normalisation.
 //! - [`osv`]: the OSV record model as Vigil reads it (serde), with the
 //!   fields the schema defines and the extras real feeds add (`upstream`).
+//! - [`inventory`]: installed packages with purls and locations, and OS facts.
 //! - [`severity`]: the qualitative severity scale shared by CVSS and vendor
 //!   ratings.
 //!
@@ -31,5 +32,6 @@
 #![warn(missing_docs)]
 
 pub mod ecosystem;
+pub mod inventory;
 pub mod osv;
 pub mod severity;

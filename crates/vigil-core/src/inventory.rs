@@ -1,0 +1,106 @@
+//! The inventory: what is installed in a target (an SBOM in Vigil's own
+//! terms). Every package carries its ecosystem, a package URL and where it
+//! was found; OS packages also carry the source package advisories are
+//! keyed by (Debian `Source:`, Alpine origin, RPM source rpm).
+
+use serde::{Deserialize, Serialize};
+
+/// The operating system of a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsInfo {
+    /// `ID` from os-release (`debian`, `ubuntu`, `alpine`, `almalinux`, ...).
+    pub id: String,
+    /// `VERSION_ID` (`12`, `22.04`, `3.18.4`, `9.3`), when known.
+    pub version_id: Option<String>,
+    /// `PRETTY_NAME`, when known.
+    pub pretty_name: Option<String>,
+    /// The OSV ecosystem its packages' advisories use (`Debian:12`,
+    /// `Ubuntu:22.04`, `Alpine:v3.18`, `AlmaLinux:9`), when Vigil knows it.
+    pub ecosystem: Option<String>,
+    /// The file the facts came from.
+    pub source: String,
+}
+
+/// Where a package was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Path inside the target, starting with `/`.
+    pub path: String,
+    /// The image layer (diff id) the file came from, for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+}
+
+/// The source package an OS package was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePackage {
+    /// Source package name (Debian `Source:`, Alpine origin, RPM source name).
+    pub name: String,
+    /// Source version, when it differs from the binary's (Debian binNMUs).
+    pub version: String,
+}
+
+/// One installed package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// Name as the package manager spells it.
+    pub name: String,
+    /// Installed version (for RPM: `[epoch:]version-release`).
+    pub version: String,
+    /// OSV ecosystem (`Debian:12`, `Alpine:v3.18`, `crates.io`, ...); the
+    /// base name alone when the OS release is unknown.
+    pub ecosystem: String,
+    /// Package URL.
+    pub purl: String,
+    /// The source package, for OS packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    /// CPU architecture, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Declared licence, when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Where it was found.
+    pub location: Location,
+    /// The cataloger that found it (`dpkg`, `apk`, `rpm`, ...).
+    pub cataloger: String,
+}
+
+/// Everything found in one target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// The target as given (path, image reference).
+    pub target: String,
+    /// The operating system, when one was found.
+    pub os: Option<OsInfo>,
+    /// Installed packages, sorted by ecosystem, name, version and path.
+    pub packages: Vec<Package>,
+    /// Problems met while cataloguing (a broken database, an unreadable
+    /// file): each names the file; none of them stops the other catalogers.
+    pub warnings: Vec<String>,
+}
+
+/// Percent-encodes a purl component (RFC 3986 unreserved characters stay).
+pub fn purl_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purl_components_are_encoded() {
+        assert_eq!(purl_encode("1:2.3+dfsg-1~bpo"), "1%3A2.3%2Bdfsg-1~bpo");
+        assert_eq!(purl_encode("libstdc++6"), "libstdc%2B%2B6");
+    }
+}

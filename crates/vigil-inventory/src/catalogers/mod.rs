@@ -1,0 +1,76 @@
+//! Catalogers: one module per package database, registered in
+//! [`CATALOGERS`]. Adding a format is one module and one row.
+//!
+//! A cataloger reads what it needs through the [`RootFs`] view and returns
+//! packages plus warnings. A broken database is a warning naming the file,
+//! never a failure of the whole inventory.
+
+use vigil_core::inventory::{OsInfo, Package};
+
+use crate::error::Result;
+use crate::fs::RootFs;
+
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;
+
+/// What a cataloger sees.
+pub struct Context<'a> {
+    /// The target's files.
+    pub fs: &'a RootFs,
+    /// The detected OS, if any.
+    pub os: Option<&'a OsInfo>,
+}
+
+impl Context<'_> {
+    /// The ecosystem for OS packages of `base` (`Debian`): the detected
+    /// release when the OS matches, else the base alone.
+    pub fn os_ecosystem(&self, base: &str) -> String {
+        self.os
+            .and_then(|os| os.ecosystem.clone())
+            .filter(|e| e.split(':').next() == Some(base))
+            .unwrap_or_else(|| base.to_owned())
+    }
+
+    /// `ID-VERSION_ID` for purl `distro` qualifiers, when known.
+    pub fn distro(&self) -> Option<String> {
+        let os = self.os?;
+        Some(match &os.version_id {
+            Some(v) => format!("{}-{v}", os.id),
+            None => os.id.clone(),
+        })
+    }
+}
+
+/// What one cataloger found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Packages.
+    pub packages: Vec<Package>,
+    /// Problems, each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// One package-database reader.
+pub struct Cataloger {
+    /// Short id (`dpkg`), recorded on every package it finds.
+    pub id: &'static str,
+    /// Reads the target.
+    pub catalog: fn(&Context<'_>) -> Result<Found>,
+}
+
+/// Every cataloger, run in this order.
+pub static CATALOGERS: &[Cataloger] = &[
+    Cataloger {
+        id: dpkg::ID,
+        catalog: dpkg::catalog,
+    },
+    Cataloger {
+        id: apk::ID,
+        catalog: apk::catalog,
+    },
+    Cataloger {
+        id: rpm::ID,
+        catalog: rpm::catalog,
+    },
+];

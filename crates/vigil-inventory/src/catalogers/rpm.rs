@@ -1,0 +1,261 @@
+//! rpm: the package database in its SQLite form (`rpmdb.sqlite`, rpm >=
+//! 4.16: Fedora, RHEL 9 and clones, CBL-Mariner, SUSE), whose `Packages`
+//! table holds one RPM header blob per package. Headers are parsed here
+//! with every offset bounds-checked. (The Berkeley DB `Packages` and NDB
+//! `Packages.db` formats are not read yet; finding one is a warning.)
+//!
+//! The version is `[epoch:]version-release`; the source package comes from
+//! the `SOURCERPM` tag (`util-linux-2.32.1-42.el8_8.src.rpm`).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use vigil_core::inventory::{Location, Package, SourcePackage, purl_encode};
+
+use super::{Context, Found};
+use crate::error::Result;
+
+/// Cataloger id.
+pub const ID: &str = "rpm";
+
+const SQLITE_PATHS: &[&str] = &[
+    "/var/lib/rpm/rpmdb.sqlite",
+    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+];
+const UNREAD_PATHS: &[&str] = &[
+    "/var/lib/rpm/Packages",
+    "/var/lib/rpm/Packages.db",
+    "/usr/lib/sysimage/rpm/Packages",
+    "/usr/lib/sysimage/rpm/Packages.db",
+];
+
+const TAG_NAME: u32 = 1000;
+const TAG_VERSION: u32 = 1001;
+const TAG_RELEASE: u32 = 1002;
+const TAG_EPOCH: u32 = 1003;
+const TAG_LICENSE: u32 = 1014;
+const TAG_ARCH: u32 = 1022;
+const TAG_SOURCERPM: u32 = 1044;
+
+const TYPE_INT32: u32 = 4;
+const TYPE_STRING: u32 = 6;
+const TYPE_STRING_ARRAY: u32 = 8;
+const TYPE_I18NSTRING: u32 = 9;
+
+/// A parsed header: its index entries and data store.
+pub struct Header<'a> {
+    entries: Vec<[u32; 4]>,
+    data: &'a [u8],
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+impl<'a> Header<'a> {
+    /// Parses a header blob as rpmdb stores it (no lead, no magic):
+    /// index count, data length, 16-byte index entries, data store.
+    pub fn parse(blob: &'a [u8]) -> Option<Header<'a>> {
+        let il = be32(blob, 0)? as usize;
+        let dl = be32(blob, 4)? as usize;
+        let index_end = il.checked_mul(16)?.checked_add(8)?;
+        let data = blob.get(index_end..index_end.checked_add(dl)?)?;
+        let entries = (0..il)
+            .map(|i| {
+                let at = 8 + i * 16;
+                Some([
+                    be32(blob, at)?,
+                    be32(blob, at + 4)?,
+                    be32(blob, at + 8)?,
+                    be32(blob, at + 12)?,
+                ])
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Header { entries, data })
+    }
+
+    fn entry(&self, tag: u32) -> Option<[u32; 4]> {
+        self.entries.iter().copied().find(|e| e[0] == tag)
+    }
+
+    /// A string tag (or the first string of an array).
+    pub fn string(&self, tag: u32) -> Option<String> {
+        let [_, kind, offset, _] = self.entry(tag)?;
+        if !matches!(kind, TYPE_STRING | TYPE_STRING_ARRAY | TYPE_I18NSTRING) {
+            return None;
+        }
+        let rest = self.data.get(offset as usize..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+    }
+
+    /// The first value of an INT32 tag.
+    pub fn int32(&self, tag: u32) -> Option<u32> {
+        let [_, kind, offset, count] = self.entry(tag)?;
+        (kind == TYPE_INT32 && count >= 1)
+            .then(|| be32(self.data, offset as usize))
+            .flatten()
+    }
+}
+
+/// Splits `name-version-release.src.rpm` into name and `version-release`.
+fn source_rpm(s: &str) -> Option<SourcePackage> {
+    let base = s.strip_suffix(".rpm")?;
+    let base = base.rsplit_once('.').map_or(base, |(b, _arch)| b);
+    let (rest, release) = base.rsplit_once('-')?;
+    let (name, version) = rest.rsplit_once('-')?;
+    Some(SourcePackage {
+        name: name.to_owned(),
+        version: format!("{version}-{release}"),
+    })
+}
+
+/// One package from a header.
+fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package> {
+    let name = header.string(TAG_NAME)?;
+    let version = header.string(TAG_VERSION)?;
+    let release = header.string(TAG_RELEASE)?;
+    let epoch = header.int32(TAG_EPOCH);
+    let arch = header.string(TAG_ARCH);
+    let evr = match epoch {
+        Some(e) if e > 0 => format!("{e}:{version}-{release}"),
+        _ => format!("{version}-{release}"),
+    };
+    let namespace = ctx.os.map_or("redhat", |o| o.id.as_str()).to_owned();
+    let ecosystem = match ctx.os.map(|o| o.id.as_str()) {
+        Some("almalinux") => ctx.os_ecosystem("AlmaLinux"),
+        Some("rocky") => ctx.os_ecosystem("Rocky Linux"),
+        _ => ctx
+            .os
+            .and_then(|o| o.ecosystem.clone())
+            .unwrap_or_else(|| "Red Hat".to_owned()),
+    };
+    let mut qualifiers = Vec::new();
+    if let Some(a) = &arch {
+        qualifiers.push(format!("arch={}", purl_encode(a)));
+    }
+    if let Some(e) = epoch.filter(|e| *e > 0) {
+        qualifiers.push(format!("epoch={e}"));
+    }
+    if let Some(d) = ctx.distro() {
+        qualifiers.push(format!("distro={}", purl_encode(&d)));
+    }
+    let mut purl = format!(
+        "pkg:rpm/{namespace}/{}@{}",
+        purl_encode(&name),
+        purl_encode(&format!("{version}-{release}"))
+    );
+    if !qualifiers.is_empty() {
+        purl.push('?');
+        purl.push_str(&qualifiers.join("&"));
+    }
+    Some(Package {
+        source: header.string(TAG_SOURCERPM).as_deref().and_then(source_rpm),
+        license: header.string(TAG_LICENSE),
+        name,
+        version: evr,
+        ecosystem,
+        purl,
+        arch,
+        location: Location {
+            path: path.to_owned(),
+            layer: None,
+        },
+        cataloger: ID.to_owned(),
+    })
+}
+
+/// Every header blob of an `rpmdb.sqlite`.
+fn sqlite_blobs(host: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
+    // The file belongs to the target: open it read-only and immutable so
+    // SQLite never writes a journal or WAL beside it.
+    let uri = format!(
+        "file:{}?immutable=1",
+        host.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    let conn = Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    let mut stmt = conn.prepare("SELECT blob FROM Packages")?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+    rows.collect()
+}
+
+/// Reads the rpm database.
+pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
+    let mut found = Found::default();
+    for path in SQLITE_PATHS {
+        let Some(host) = ctx.fs.resolve(path)? else {
+            continue;
+        };
+        if !host.is_file() {
+            continue;
+        }
+        match sqlite_blobs(&host) {
+            Ok(blobs) => {
+                for (i, blob) in blobs.iter().enumerate() {
+                    match Header::parse(blob).and_then(|h| package(ctx, &h, path)) {
+                        Some(p) => found.packages.push(p),
+                        None => found.warnings.push(format!(
+                            "rpm: {path}: package header {} is malformed, skipped",
+                            i + 1
+                        )),
+                    }
+                }
+            }
+            Err(e) => found
+                .warnings
+                .push(format!("rpm: {path}: not a readable rpm database: {e}")),
+        }
+        return Ok(found);
+    }
+    for path in UNREAD_PATHS {
+        if ctx.fs.resolve(path)?.is_some_and(|h| h.is_file()) {
+            found.warnings.push(format!(
+                "rpm: {path}: Berkeley DB and NDB rpm databases are not read yet; the RPM packages of this target are missing"
+            ));
+            break;
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_rpm_names() {
+        let s = source_rpm("util-linux-2.32.1-42.el8_8.src.rpm").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.version.as_str()),
+            ("util-linux", "2.32.1-42.el8_8")
+        );
+        assert!(source_rpm("garbage").is_none());
+    }
+
+    #[test]
+    fn hostile_headers_do_not_panic() {
+        for blob in [
+            &[][..],
+            &[0, 0, 0, 1][..],
+            &[255, 255, 255, 255, 255, 255, 255, 255][..],
+            &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0][..],
+        ] {
+            let _ = Header::parse(blob).map(|h| (h.string(TAG_NAME), h.int32(TAG_EPOCH)));
+        }
+        // One STRING entry pointing past the data store.
+        let mut blob = vec![0, 0, 0, 1, 0, 0, 0, 2];
+        blob.extend_from_slice(&[0, 0, 3, 232, 0, 0, 0, 6, 0, 0, 0, 9, 0, 0, 0, 1]);
+        blob.extend_from_slice(b"a\0");
+        let h = Header::parse(&blob).unwrap();
+        assert_eq!(h.string(TAG_NAME), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! What is installed in a root filesystem.
+//!
+//! [`inventory_dir`] opens a directory as a read-only [`fs::RootFs`] (paths
+//! never leave the root, reads are capped), detects the OS ([`os`]) and runs
+//! every cataloger in [`catalogers::CATALOGERS`] (dpkg, apk, rpm). A
+//! cataloger that fails becomes a warning naming the file; the others still
+//! run. The result is a [`vigil_core::inventory::Inventory`].
+//!
+//! This crate matches nothing and knows nothing of advisories or output formats.
+//!
+//! ```no_run
+//! let inv = vigil_inventory::inventory_dir(std::path::Path::new("/"), &vigil_inventory::Options::default())?;
+//! println!("{} packages on {:?}", inv.packages.len(), inv.os.map(|o| o.pretty_name));
+//! # Ok::<(), vigil_inventory::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod catalogers;
+mod error;
+pub mod fs;
+pub mod os;
+
+use std::path::Path;
+
+pub use error::{Error, Result};
+use vigil_core::inventory::Inventory;
+
+use crate::catalogers::{CATALOGERS, Context};
+use crate::fs::RootFs;
+
+/// Caps for hostile targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Largest single file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_file_bytes: 512 << 20,
+        }
+    }
+}
+
+/// The inventory of the root filesystem at `root`.
+pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
+    let fs = RootFs::open(root, options.max_file_bytes)?;
+    let mut inventory = Inventory {
+        target: root.display().to_string(),
+        ..Inventory::default()
+    };
+    match os::detect(&fs) {
+        Ok(os) => inventory.os = os,
+        Err(e) => inventory.warnings.push(format!("os detection: {e}")),
+    }
+    let ctx = Context {
+        fs: &fs,
+        os: inventory.os.as_ref(),
+    };
+    for cataloger in CATALOGERS {
+        match (cataloger.catalog)(&ctx) {
+            Ok(found) => {
+                inventory.packages.extend(found.packages);
+                inventory.warnings.extend(found.warnings);
+            }
+            Err(e) => inventory.warnings.push(format!("{}: {e}", cataloger.id)),
+        }
+    }
+    inventory.packages.sort_by(|a, b| {
+        (&a.ecosystem, &a.name, &a.version, &a.location.path).cmp(&(
+            &b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.location.path,
+        ))
+    });
+    Ok(inventory)
+}

@@ -1,0 +1,253 @@
+//! Catalogers against real package databases, with the package managers'
+//! own answers as the expected lists: `dpkg-query` (recorded for the
+//! fixture, and run live on this machine's own database when dpkg is
+//! present) and `rpm -qa` (recorded with the go-rpmdb fixture).
+
+use std::path::Path;
+use std::process::Command;
+
+use vigil_core::inventory::Inventory;
+use vigil_inventory::{Options, inventory_dir};
+
+fn fixture(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+/// A root filesystem holding `files` (target path, source file).
+fn rootfs(files: &[(&str, &Path)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (target, source) in files {
+        let p = dir.path().join(target.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::copy(source, p).unwrap();
+    }
+    dir
+}
+
+fn write(dir: &Path, target: &str, text: &str) {
+    let p = dir.join(target.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// `name \t version \t source \t source-version`, sorted, as dpkg-query prints it.
+fn dpkg_lines(inv: &Inventory) -> Vec<String> {
+    let mut lines: Vec<String> = inv
+        .packages
+        .iter()
+        .filter(|p| p.cataloger == "dpkg")
+        .map(|p| {
+            let s = p.source.as_ref().unwrap();
+            format!("{}\t{}\t{}\t{}", p.name, p.version, s.name, s.version)
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn dpkg_status_matches_dpkg_query() {
+    let root = rootfs(&[("/var/lib/dpkg/status", &fixture("dpkg/status"))]);
+    write(
+        root.path(),
+        "/etc/os-release",
+        "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+    );
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    let expected: Vec<String> = std::fs::read_to_string(fixture("dpkg/expected-dpkg-query.tsv"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(dpkg_lines(&inv), expected);
+    let bash = inv.packages.iter().find(|p| p.name == "bash").unwrap();
+    assert_eq!(bash.ecosystem, "Debian:12");
+    assert_eq!(
+        bash.source.as_ref().unwrap().version,
+        "5.2.15-2",
+        "binNMU source version"
+    );
+    assert_eq!(
+        bash.purl,
+        "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12"
+    );
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+}
+
+/// The live oracle: this machine's whole dpkg database against dpkg-query.
+#[test]
+fn this_machines_dpkg_database_matches_dpkg_query() {
+    let status = Path::new("/var/lib/dpkg/status");
+    let oracle = Command::new("dpkg-query")
+        .args([
+            "--admindir=/var/lib/dpkg",
+            "-W",
+            "-f=${db:Status-Status}\t${Package}\t${Version}\t${source:Package}\t${source:Version}\n",
+        ])
+        .output();
+    let Ok(oracle) = oracle.map_err(|e| e.to_string()).and_then(|o| {
+        if o.status.success() && status.is_file() {
+            Ok(o)
+        } else {
+            Err("failed".into())
+        }
+    }) else {
+        let msg = "dpkg-query or /var/lib/dpkg/status is missing on this machine";
+        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+        eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        return;
+    };
+    let mut expected: Vec<String> = String::from_utf8(oracle.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("installed\t").map(str::to_owned))
+        .collect();
+    expected.sort();
+    let root = rootfs(&[("/var/lib/dpkg/status", status)]);
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert!(
+        expected.len() > 50,
+        "too few packages to be a meaningful oracle run: {}",
+        expected.len()
+    );
+    assert_eq!(dpkg_lines(&inv), expected);
+}
+
+#[test]
+fn distroless_status_d() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/etc/os-release",
+        "ID=debian\nVERSION_ID=\"12\"\n",
+    );
+    write(
+        root.path(),
+        "/var/lib/dpkg/status.d/libssl3",
+        "Package: libssl3\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n",
+    );
+    write(
+        root.path(),
+        "/var/lib/dpkg/status.d/libssl3.md5sums",
+        "abc  usr/lib/x.so\n",
+    );
+    write(
+        root.path(),
+        "/var/lib/dpkg/status.d/base",
+        "Package: base-files\nVersion: 12.4+deb12u4\nArchitecture: amd64\n",
+    );
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    let names: Vec<(&str, &str)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.source.as_ref().unwrap().name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("base-files", "base-files"), ("libssl3", "openssl")]
+    );
+    assert_eq!(
+        inv.packages[1].location.path,
+        "/var/lib/dpkg/status.d/libssl3"
+    );
+}
+
+#[test]
+fn apk_installed_with_origin() {
+    let root = rootfs(&[
+        ("/lib/apk/db/installed", &fixture("apk/installed")),
+        ("/etc/os-release", &fixture("apk/os-release")),
+    ]);
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    let got: Vec<(&str, &str, &str, &str)> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.version.as_str(),
+                p.source.as_ref().unwrap().name.as_str(),
+                p.ecosystem.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("busybox", "1.36.1-r15", "busybox", "Alpine:v3.19"),
+            ("musl", "1.2.4-r2", "musl", "Alpine:v3.19"),
+            ("ssl_client", "1.36.1-r15", "busybox", "Alpine:v3.19"),
+        ]
+    );
+    assert_eq!(
+        inv.packages[2].purl,
+        "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=3.19.0"
+    );
+    assert_eq!(inv.packages[1].license.as_deref(), Some("MIT"));
+}
+
+#[test]
+fn rpm_sqlite_matches_rpm_qa() {
+    let root = rootfs(&[("/var/lib/rpm/rpmdb.sqlite", &fixture("rpm/rpmdb.sqlite"))]);
+    write(
+        root.path(),
+        "/etc/os-release",
+        "ID=mariner\nVERSION_ID=\"2.0\"\n",
+    );
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    let mut got: Vec<String> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            let (epoch, vr) = match p.version.split_once(':') {
+                Some((e, vr)) => (e.to_owned(), vr),
+                None => ("0".to_owned(), p.version.as_str()),
+            };
+            let (v, r) = vr.rsplit_once('-').unwrap();
+            let s = p.source.as_ref().unwrap();
+            let (sv, sr) = s.version.rsplit_once('-').unwrap();
+            let arch = p.arch.as_deref().unwrap_or("");
+            format!(
+                "{}\t{epoch}\t{v}\t{r}\t{arch}\t{}-{sv}-{sr}.src.rpm",
+                p.name, s.name
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected: Vec<String> = std::fs::read_to_string(fixture("rpm/expected-rpm-qa.tsv"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    expected.sort();
+    assert_eq!(got.len(), 129);
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn a_broken_database_is_a_warning_not_a_failure() {
+    let root = rootfs(&[("/lib/apk/db/installed", &fixture("apk/installed"))]);
+    write(
+        root.path(),
+        "/var/lib/rpm/rpmdb.sqlite",
+        "this is not sqlite",
+    );
+    write(
+        root.path(),
+        "/var/lib/dpkg/status",
+        "garbage without fields\n\nPackage: x\n",
+    );
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert_eq!(inv.packages.len(), 3, "apk still catalogued");
+    assert!(
+        inv.warnings
+            .iter()
+            .any(|w| w.contains("/var/lib/rpm/rpmdb.sqlite")
+                && w.contains("not a readable rpm database")),
+        "{:?}",
+        inv.warnings
+    );
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
-# use as oracles (dpkg, Debian's python3-rpm and python3-packaging), then
-# checks formatting and lints and runs every test. With the tools installed
+# use as oracles (dpkg, Debian's python3-rpm and python3-packaging, the
+# CycloneDX and SPDX validators from PyPI), then checks formatting and
+# lints and runs every test. With the tools installed
 # here, VIGIL_REQUIRE_ORACLES=1 makes a missing oracle fail loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The official SBOM validators (PyPI), for the python3 on PATH.
+if ! python3 -c 'import cyclonedx.validation.json, spdx_tools' >/dev/null 2>&1; then
+  echo "installing SBOM validators: cyclonedx-python-lib[json-validation] spdx-tools"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8'
 fi
 
 export VIGIL_REQUIRE_ORACLES=1

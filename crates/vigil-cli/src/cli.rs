@@ -33,6 +33,32 @@ pub enum Command {
     /// The local advisory database
     #[command(subcommand)]
     Db(DbCommand),
+    /// Write the inventory of a root filesystem directory as an SBOM
+    Sbom(SbomArgs),
+}
+
+/// `vigil sbom` flags.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// A directory holding a root filesystem (an unpacked image, a mounted disk, `/`)
+    pub target: PathBuf,
+    /// SBOM format
+    #[arg(long, value_enum, default_value_t = SbomFormatArg::Cyclonedx)]
+    pub format: SbomFormatArg,
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `--format` of `vigil sbom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormatArg {
+    /// CycloneDX 1.6 JSON
+    Cyclonedx,
+    /// SPDX 2.3 JSON
+    Spdx,
+    /// Vigil's inventory JSON
+    Json,
 }
 
 /// `vigil version ...`

@@ -31,6 +31,7 @@ fn run(cli: Cli) -> Result<()> {
             b,
             stdin,
         }) => commands::version::compare(&ecosystem, a.as_deref(), b.as_deref(), stdin),
+        Command::Sbom(args) => commands::sbom::sbom(&args, cli.quiet),
         Command::Db(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

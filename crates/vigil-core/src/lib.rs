@@ -5,6 +5,7 @@
 //! - [`osv`]: the OSV record model as Vigil reads it (serde), with the
 //!   fields the schema defines and the extras real feeds add (`upstream`).
 //! - [`inventory`]: installed packages with purls and locations, and OS facts.
+//! - [`time`]: UTC timestamps (RFC 3339) and ages in words.
 //! - [`severity`]: the qualitative severity scale shared by CVSS and vendor
 //!   ratings.
 //!
@@ -35,3 +36,4 @@ pub mod ecosystem;
 pub mod inventory;
 pub mod osv;
 pub mod severity;
+pub mod time;

@@ -37,7 +37,6 @@ mod query;
 mod record;
 pub mod severity;
 mod store;
-pub mod time;
 
 pub use error::{Error, Result};
 pub use ingest::{Limits, NoProgress, Progress, Report, SourceReport, UpdatePlan, import, update};

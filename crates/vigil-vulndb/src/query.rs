@@ -14,7 +14,7 @@ use crate::evaluate::{Evaluation, evaluate_affected, fixed_versions};
 use crate::feeds::{EpssScore, KevEntry};
 use crate::record::Problem;
 use crate::store::{Database, SourceCounts};
-use crate::time::rfc3339;
+use vigil_core::time::rfc3339;
 
 /// One advisory entry for a package, evaluated against a version.
 #[derive(Debug, Clone, Serialize)]

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::error::{Error, Result};
 use crate::feeds::{Epss, Kev};
 use crate::record::{Prepared, Problem};
-use crate::time::{now_unix, rfc3339};
+use vigil_core::time::{now_unix, rfc3339};
 
 /// Version of the file layout; bump on any change to the tables below.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -459,7 +459,7 @@ impl Database {
             return Ok(Some(format!(
                 "the advisory database {} was built {} ago ({}), more than {max_age_days} days: run `vigil db update`",
                 self.path.display(),
-                crate::time::humanize(age),
+                vigil_core::time::humanize(age),
                 rfc3339(self.built_at()?)
             )));
         }

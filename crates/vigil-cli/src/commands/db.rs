@@ -172,7 +172,7 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
         out,
         "built:      {} ({} ago) by vigil {}",
         status.built_at,
-        vigil_vulndb::time::humanize(status.age_secs),
+        vigil_core::time::humanize(status.age_secs),
         status.built_by.as_deref().unwrap_or("?")
     )?;
     writeln!(out, "advisories: {}", status.advisories)?;

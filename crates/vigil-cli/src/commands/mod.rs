@@ -2,4 +2,5 @@
 //! the library crates and prints the result.
 
 pub mod db;
+pub mod sbom;
 pub mod version;

@@ -3,4 +3,5 @@
 
 mod db;
 mod harness;
+mod sbom;
 mod version;

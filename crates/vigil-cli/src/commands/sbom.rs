@@ -1,0 +1,46 @@
+//! `vigil sbom`: inventory a root filesystem and write it as an SBOM.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use vigil_report::SbomFormat;
+
+use crate::cli::{SbomArgs, SbomFormatArg};
+
+/// Inventories the target and writes the SBOM (atomically when `--output`).
+pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
+    if !args.target.is_dir() {
+        bail!(
+            "{}: not a directory; `vigil sbom` reads root filesystem directories (unpack an image first)",
+            args.target.display()
+        );
+    }
+    let inventory =
+        vigil_inventory::inventory_dir(&args.target, &vigil_inventory::Options::default())
+            .with_context(|| format!("reading {}", args.target.display()))?;
+    if !quiet {
+        for w in &inventory.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let format = match args.format {
+        SbomFormatArg::Cyclonedx => SbomFormat::CycloneDx,
+        SbomFormatArg::Spdx => SbomFormat::Spdx,
+        SbomFormatArg::Json => SbomFormat::Json,
+    };
+    let created = vigil_core::time::rfc3339(vigil_core::time::now_unix());
+    match &args.output {
+        None => {
+            vigil_report::write_sbom(&inventory, format, &created, &mut std::io::stdout().lock())?
+        }
+        Some(path) => {
+            let tmp = path.with_extension("tmp-vigil");
+            let mut file = std::fs::File::create(&tmp)
+                .with_context(|| format!("creating {}", tmp.display()))?;
+            vigil_report::write_sbom(&inventory, format, &created, &mut file)?;
+            file.flush()?;
+            std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -188,14 +188,11 @@ fn apk_installed_with_origin() {
     assert_eq!(inv.packages[1].license.as_deref(), Some("MIT"));
 }
 
-#[test]
-fn rpm_sqlite_matches_rpm_qa() {
-    let root = rootfs(&[("/var/lib/rpm/rpmdb.sqlite", &fixture("rpm/rpmdb.sqlite"))]);
-    write(
-        root.path(),
-        "/etc/os-release",
-        "ID=mariner\nVERSION_ID=\"2.0\"\n",
-    );
+/// The rpm database at `target` (a fixture file) as `rpm -qa` lines:
+/// name, epoch, version, release, arch, source rpm.
+fn rpm_lines(target: &str, fixture_file: &str, os_release: &str) -> Vec<String> {
+    let root = rootfs(&[(target, &fixture(fixture_file))]);
+    write(root.path(), "/etc/os-release", os_release);
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
     let mut got: Vec<String> = inv
@@ -217,14 +214,63 @@ fn rpm_sqlite_matches_rpm_qa() {
         })
         .collect();
     got.sort();
-    let mut expected: Vec<String> = std::fs::read_to_string(fixture("rpm/expected-rpm-qa.tsv"))
+    got
+}
+
+fn expected(file: &str) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(fixture(file))
         .unwrap()
         .lines()
         .map(str::to_owned)
         .collect();
-    expected.sort();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn rpm_sqlite_matches_rpm_qa() {
+    let got = rpm_lines(
+        "/var/lib/rpm/rpmdb.sqlite",
+        "rpm/rpmdb.sqlite",
+        "ID=mariner\nVERSION_ID=\"2.0\"\n",
+    );
     assert_eq!(got.len(), 129);
-    assert_eq!(got, expected);
+    assert_eq!(got, expected("rpm/expected-sqlite.tsv"));
+}
+
+#[test]
+fn rpm_berkeley_db_matches_rpm_qa() {
+    let got = rpm_lines(
+        "/var/lib/rpm/Packages",
+        "rpm/Packages",
+        "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n",
+    );
+    assert_eq!(got, expected("rpm/expected-bdb.tsv"));
+}
+
+#[test]
+fn rpm_ndb_matches_rpm_qa() {
+    let got = rpm_lines(
+        "/usr/lib/sysimage/rpm/Packages.db",
+        "rpm/Packages.db",
+        "ID=\"sles\"\nVERSION_ID=\"15.3\"\n",
+    );
+    assert_eq!(got.len(), 35);
+    let root = rootfs(&[(
+        "/usr/lib/sysimage/rpm/Packages.db",
+        &fixture("rpm/Packages.db"),
+    )]);
+    write(
+        root.path(),
+        "/etc/os-release",
+        "ID=\"sles\"\nVERSION_ID=\"15.3\"\n",
+    );
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert!(
+        inv.packages.iter().all(|p| p.ecosystem == "SUSE"),
+        "SUSE packages are not Red Hat's"
+    );
+    assert_eq!(got, expected("rpm/expected-ndb.tsv"));
 }
 
 #[test]
@@ -250,4 +296,49 @@ fn a_broken_database_is_a_warning_not_a_failure() {
         "{:?}",
         inv.warnings
     );
+}
+
+mod hostile {
+    //! Mutated real databases must give packages or warnings, never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn mutate(mut data: Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+        for (i, b) in flips {
+            let len = data.len();
+            data[i % len] ^= b | 1;
+        }
+        if let Some(c) = cut {
+            data.truncate(c % (data.len() + 1));
+        }
+        data
+    }
+
+    fn run(target: &str, data: &[u8]) {
+        let root = tempfile::tempdir().unwrap();
+        let p = root.path().join(target.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+        inventory_dir(root.path(), &Options::default()).unwrap();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_rpm_databases(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>()), which in 0usize..3) {
+            let (target, file) = [
+                ("/var/lib/rpm/Packages", "rpm/Packages"),
+                ("/var/lib/rpm/Packages.db", "rpm/Packages.db"),
+                ("/var/lib/rpm/rpmdb.sqlite", "rpm/rpmdb.sqlite"),
+            ][which];
+            run(target, &mutate(std::fs::read(fixture(file)).unwrap(), &flips, cut));
+        }
+
+        #[test]
+        fn mutated_dpkg_and_apk(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>()), dpkg in any::<bool>()) {
+            let (target, file) = if dpkg { ("/var/lib/dpkg/status", "dpkg/status") } else { ("/lib/apk/db/installed", "apk/installed") };
+            run(target, &mutate(std::fs::read(fixture(file)).unwrap(), &flips, cut));
+        }
+    }
 }

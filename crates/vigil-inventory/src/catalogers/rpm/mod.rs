@@ -1,8 +1,9 @@
-//! rpm: the package database in its SQLite form (`rpmdb.sqlite`, rpm >=
-//! 4.16: Fedora, RHEL 9 and clones, CBL-Mariner, SUSE), whose `Packages`
-//! table holds one RPM header blob per package. Headers are parsed here
-//! with every offset bounds-checked. (The Berkeley DB `Packages` and NDB
-//! `Packages.db` formats are not read yet; finding one is a warning.)
+//! rpm: the package database in all three of its formats, each holding one
+//! RPM header blob per package: SQLite (`rpmdb.sqlite`, rpm >= 4.16:
+//! Fedora, RHEL 9 and clones, CBL-Mariner), Berkeley DB hash (`Packages`,
+//! RHEL/CentOS <= 8, Amazon Linux 2; see `bdb`) and NDB (`Packages.db`,
+//! SUSE; see `ndb`). Headers are parsed here with every offset
+//! bounds-checked.
 //!
 //! The version is `[epoch:]version-release`; the source package comes from
 //! the `SOURCERPM` tag (`util-linux-2.32.1-42.el8_8.src.rpm`).
@@ -18,16 +19,26 @@ use crate::error::Result;
 /// Cataloger id.
 pub const ID: &str = "rpm";
 
-const SQLITE_PATHS: &[&str] = &[
-    "/var/lib/rpm/rpmdb.sqlite",
-    "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+mod bdb;
+mod ndb;
+
+/// The database files rpm may use, newest format first, and their format.
+const DATABASES: &[(&str, Format)] = &[
+    ("/usr/lib/sysimage/rpm/rpmdb.sqlite", Format::Sqlite),
+    ("/var/lib/rpm/rpmdb.sqlite", Format::Sqlite),
+    ("/usr/lib/sysimage/rpm/Packages.db", Format::Ndb),
+    ("/var/lib/rpm/Packages.db", Format::Ndb),
+    ("/usr/lib/sysimage/rpm/Packages", Format::BerkeleyDb),
+    ("/var/lib/rpm/Packages", Format::BerkeleyDb),
 ];
-const UNREAD_PATHS: &[&str] = &[
-    "/var/lib/rpm/Packages",
-    "/var/lib/rpm/Packages.db",
-    "/usr/lib/sysimage/rpm/Packages",
-    "/usr/lib/sysimage/rpm/Packages.db",
-];
+
+/// The on-disk formats of the rpm database.
+#[derive(Clone, Copy)]
+enum Format {
+    Sqlite,
+    Ndb,
+    BerkeleyDb,
+}
 
 const TAG_NAME: u32 = 1000;
 const TAG_VERSION: u32 = 1001;
@@ -112,6 +123,29 @@ fn source_rpm(s: &str) -> Option<SourcePackage> {
     })
 }
 
+/// The OSV ecosystem of an RPM-based OS: the detected release when Vigil
+/// maps it (AlmaLinux, Rocky Linux), else the distribution's ecosystem
+/// name, else the OS id itself (which matches no advisories rather than
+/// the wrong ones).
+fn rpm_ecosystem(ctx: &Context<'_>) -> String {
+    let Some(os) = ctx.os else {
+        return "Red Hat".to_owned();
+    };
+    if let Some(e) = &os.ecosystem {
+        return e.clone();
+    }
+    match os.id.as_str() {
+        "rhel" | "centos" => "Red Hat",
+        "sles" | "sles_sap" | "sle-micro" => "SUSE",
+        "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" => "openSUSE",
+        "mageia" => "Mageia",
+        "openeuler" => "openEuler",
+        "photon" => "Photon OS",
+        other => other,
+    }
+    .to_owned()
+}
+
 /// One package from a header.
 fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package> {
     let name = header.string(TAG_NAME)?;
@@ -124,14 +158,7 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
         _ => format!("{version}-{release}"),
     };
     let namespace = ctx.os.map_or("redhat", |o| o.id.as_str()).to_owned();
-    let ecosystem = match ctx.os.map(|o| o.id.as_str()) {
-        Some("almalinux") => ctx.os_ecosystem("AlmaLinux"),
-        Some("rocky") => ctx.os_ecosystem("Rocky Linux"),
-        _ => ctx
-            .os
-            .and_then(|o| o.ecosystem.clone())
-            .unwrap_or_else(|| "Red Hat".to_owned()),
-    };
+    let ecosystem = rpm_ecosystem(ctx);
     let mut qualifiers = Vec::new();
     if let Some(a) = &arch {
         qualifiers.push(format!("arch={}", purl_encode(a)));
@@ -188,17 +215,26 @@ fn sqlite_blobs(host: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
     rows.collect()
 }
 
-/// Reads the rpm database.
+/// Reads the first rpm database found.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();
-    for path in SQLITE_PATHS {
+    for &(path, format) in DATABASES {
         let Some(host) = ctx.fs.resolve(path)? else {
             continue;
         };
         if !host.is_file() {
             continue;
         }
-        match sqlite_blobs(&host) {
+        let blobs = match format {
+            Format::Sqlite => sqlite_blobs(&host).map_err(|e| e.to_string()),
+            Format::Ndb | Format::BerkeleyDb => match ctx.fs.read(path) {
+                Ok(Some(data)) if matches!(format, Format::Ndb) => ndb::blobs(&data),
+                Ok(Some(data)) => bdb::blobs(&data),
+                Ok(None) => continue,
+                Err(e) => Err(e.to_string()),
+            },
+        };
+        match blobs {
             Ok(blobs) => {
                 for (i, blob) in blobs.iter().enumerate() {
                     match Header::parse(blob).and_then(|h| package(ctx, &h, path)) {
@@ -215,14 +251,6 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
                 .push(format!("rpm: {path}: not a readable rpm database: {e}")),
         }
         return Ok(found);
-    }
-    for path in UNREAD_PATHS {
-        if ctx.fs.resolve(path)?.is_some_and(|h| h.is_file()) {
-            found.warnings.push(format!(
-                "rpm: {path}: Berkeley DB and NDB rpm databases are not read yet; the RPM packages of this target are missing"
-            ));
-            break;
-        }
     }
     Ok(found)
 }

@@ -47,16 +47,11 @@ pub struct DbConfig {
 pub const DEFAULT_MAX_AGE_DAYS: u32 = 7;
 
 fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
 fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
-    std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| home().map(|h| h.join(fallback)))
+    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| home().map(|h| h.join(fallback)))
 }
 
 impl Config {
@@ -65,14 +60,11 @@ impl Config {
         let path = match explicit {
             Some(p) => p.to_owned(),
             None => match xdg("XDG_CONFIG_HOME", ".config") {
-                Some(dir) if dir.join("vigil/config.toml").is_file() => {
-                    dir.join("vigil/config.toml")
-                }
+                Some(dir) if dir.join("vigil/config.toml").is_file() => dir.join("vigil/config.toml"),
                 _ => return Ok(Config::default()),
             },
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading config {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("config {}", path.display()))
     }
 

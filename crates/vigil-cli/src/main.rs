@@ -25,12 +25,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Version(VersionCommand::Compare {
-            ecosystem,
-            a,
-            b,
-            stdin,
-        }) => commands::version::compare(&ecosystem, a.as_deref(), b.as_deref(), stdin),
+        Command::Version(VersionCommand::Compare { ecosystem, a, b, stdin }) => {
+            commands::version::compare(&ecosystem, a.as_deref(), b.as_deref(), stdin)
+        }
         Command::Sbom(args) => commands::sbom::sbom(&args, cli.quiet),
         Command::Db(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
@@ -38,28 +35,13 @@ fn run(cli: Cli) -> Result<()> {
             let quiet = cli.quiet;
             match cmd {
                 DbCommand::Update(args) => commands::db::update(&config, &db, args, quiet),
-                DbCommand::Import {
-                    paths,
-                    limits,
-                    format,
-                } => commands::db::import(&db, &paths, &limits, format.format, quiet),
-                DbCommand::Status { format } => {
-                    commands::db::status(&config, &db, format.format, quiet)
+                DbCommand::Import { paths, limits, format } => {
+                    commands::db::import(&db, &paths, &limits, format.format, quiet)
                 }
-                DbCommand::Explain {
-                    ecosystem,
-                    package,
-                    installed,
-                    all,
-                    format,
-                } => commands::db::explain(
-                    &config,
-                    &db,
-                    (&ecosystem, &package, &installed),
-                    all,
-                    format.format,
-                    quiet,
-                ),
+                DbCommand::Status { format } => commands::db::status(&config, &db, format.format, quiet),
+                DbCommand::Explain { ecosystem, package, installed, all, format } => {
+                    commands::db::explain(&config, &db, (&ecosystem, &package, &installed), all, format.format, quiet)
+                }
             }
         }
     }
@@ -72,8 +54,7 @@ fn main() -> ExitCode {
         Err(err) => {
             // A closed pipe (`vigil ... | head`) is not an error.
             if err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -15,10 +15,7 @@ pub struct Bars {
 impl Bars {
     /// Bars only when stderr is a terminal and not `--quiet`.
     pub fn new(quiet: bool) -> Bars {
-        Bars {
-            current: Mutex::new(None),
-            enabled: !quiet && std::io::stderr().is_terminal(),
-        }
+        Bars { current: Mutex::new(None), enabled: !quiet && std::io::stderr().is_terminal() }
     }
 
     fn with(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {

@@ -33,10 +33,7 @@ impl Ecosystem {
     /// The same ecosystem with its base spelled as OSV spells it
     /// (`debian:11` -> `Debian:11`); unknown bases are kept as given.
     pub fn canonical(&self) -> Ecosystem {
-        match vigil_version::ECOSYSTEMS
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(self.base()))
-        {
+        match vigil_version::ECOSYSTEMS.iter().find(|(n, _)| n.eq_ignore_ascii_case(self.base())) {
             Some((name, _)) if *name != self.base() => {
                 Ecosystem::parse(&format!("{name}{}", &self.full[self.base_len..]))
             }
@@ -73,10 +70,7 @@ impl Ecosystem {
             (None, None) => true,
             (Some(_), None) => true,
             (Some(want), Some(have)) => {
-                have == want
-                    || have
-                        .strip_prefix(want)
-                        .is_some_and(|rest| rest.starts_with(':'))
+                have == want || have.strip_prefix(want).is_some_and(|rest| rest.starts_with(':'))
             }
         }
     }
@@ -145,23 +139,14 @@ mod tests {
 
     #[test]
     fn canonical_spelling() {
-        assert_eq!(
-            Ecosystem::parse("debian:11").canonical().as_str(),
-            "Debian:11"
-        );
+        assert_eq!(Ecosystem::parse("debian:11").canonical().as_str(), "Debian:11");
         assert_eq!(Ecosystem::parse("PYPI").canonical().as_str(), "PyPI");
-        assert_eq!(
-            Ecosystem::parse("Whatever:1").canonical().as_str(),
-            "Whatever:1"
-        );
+        assert_eq!(Ecosystem::parse("Whatever:1").canonical().as_str(), "Whatever:1");
     }
 
     #[test]
     fn pypi_names() {
-        assert_eq!(
-            normalize_name("PyPI", "Django_REST.framework"),
-            "django-rest-framework"
-        );
+        assert_eq!(normalize_name("PyPI", "Django_REST.framework"), "django-rest-framework");
         assert_eq!(normalize_name("npm", "@Scope/Pkg"), "@Scope/Pkg");
     }
 }

@@ -35,25 +35,13 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<String>,
     /// Other identifiers of the same vulnerability (CVE, GHSA, ...).
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     /// Upstream identifiers this record derives from (OSV 1.6+).
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub upstream: Vec<String>,
     /// Related but distinct records.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<String>,
     /// One-line summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,21 +50,13 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
     /// Severity vectors or ratings for the whole record.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub severity: Vec<SeverityEntry>,
     /// The affected packages.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub affected: Vec<Affected>,
     /// Links.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
     /// Source-specific data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,25 +70,13 @@ pub struct Affected {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageRef>,
     /// Severity specific to this package.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub severity: Vec<SeverityEntry>,
     /// Version ranges.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<Range>,
     /// Enumerated affected versions (an OR with the ranges).
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
     /// Ecosystem-specific data (Ubuntu `status`, RustSec `affects`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,10 +170,7 @@ impl Affected {
     /// `notice`), when this entry is informational rather than a
     /// vulnerability.
     pub fn informational(&self) -> Option<&str> {
-        self.database_specific
-            .as_ref()?
-            .get("informational")?
-            .as_str()
+        self.database_specific.as_ref()?.get("informational")?.as_str()
     }
 }
 
@@ -223,10 +188,7 @@ mod tests {
         .unwrap();
         assert!(r.aliases.is_empty());
         assert_eq!(r.affected[0].ranges[0].kind, RangeKind::Unknown);
-        assert_eq!(
-            r.affected[0].ranges[1].events[1],
-            Event::LastAffected("1.0.0".into())
-        );
+        assert_eq!(r.affected[0].ranges[1].events[1], Event::LastAffected("1.0.0".into()));
         assert_eq!(r.affected[0].status(), Some("needed"));
     }
 }

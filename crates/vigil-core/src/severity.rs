@@ -25,14 +25,8 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, least severe first.
-    pub const ALL: [Severity; 6] = [
-        Severity::Unknown,
-        Severity::None,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
+    pub const ALL: [Severity; 6] =
+        [Severity::Unknown, Severity::None, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     /// The CVSS v3/v4 qualitative rating of a base score.
     pub fn from_score(score: f64) -> Severity {

@@ -24,20 +24,11 @@ pub struct RootFs {
 impl RootFs {
     /// Opens `root`, which must be a directory.
     pub fn open(root: &Path, max_file_bytes: u64) -> Result<RootFs> {
-        let meta = std::fs::metadata(root).map_err(|source| Error::Io {
-            path: root.to_owned(),
-            source,
-        })?;
+        let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
         if !meta.is_dir() {
-            return Err(Error::Path {
-                path: root.display().to_string(),
-                message: "not a directory".into(),
-            });
+            return Err(Error::Path { path: root.display().to_string(), message: "not a directory".into() });
         }
-        Ok(RootFs {
-            root: root.to_owned(),
-            max_file_bytes,
-        })
+        Ok(RootFs { root: root.to_owned(), max_file_bytes })
     }
 
     /// The host path of `path` (absolute inside the root), with every
@@ -70,8 +61,7 @@ impl RootFs {
                         message: "too many symbolic links (a loop?)".into(),
                     });
                 }
-                let target =
-                    std::fs::read_link(&host).map_err(|source| Error::Io { path: host, source })?;
+                let target = std::fs::read_link(&host).map_err(|source| Error::Io { path: host, source })?;
                 let target = target.to_string_lossy().into_owned();
                 if target.starts_with('/') {
                     resolved.clear();
@@ -96,21 +86,14 @@ impl RootFs {
         let Some(host) = self.resolve(path)? else {
             return Ok(None);
         };
-        let meta = std::fs::metadata(&host).map_err(|source| Error::Io {
-            path: host.clone(),
-            source,
-        })?;
+        let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
         if !meta.is_file() {
             return Ok(None);
         }
         if meta.len() > self.max_file_bytes {
             return Err(Error::Path {
                 path: path.to_owned(),
-                message: format!(
-                    "{} bytes is over the {} byte limit",
-                    meta.len(),
-                    self.max_file_bytes
-                ),
+                message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
             });
         }
         let mut data = Vec::with_capacity(meta.len() as usize);
@@ -129,18 +112,55 @@ impl RootFs {
             return Ok(Vec::new());
         }
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&host).map_err(|source| Error::Io {
-            path: host.clone(),
-            source,
-        })? {
-            let entry = entry.map_err(|source| Error::Io {
-                path: host.clone(),
-                source,
-            })?;
+        for entry in std::fs::read_dir(&host).map_err(|source| Error::Io { path: host.clone(), source })? {
+            let entry = entry.map_err(|source| Error::Io { path: host.clone(), source })?;
             names.push(entry.file_name().to_string_lossy().into_owned());
         }
         names.sort();
         Ok(names)
+    }
+}
+
+impl RootFs {
+    /// Calls `visit` with the path (absolute inside the root) of every
+    /// regular file below `dir`, in no particular order. Symlinks are not
+    /// followed (a link to a directory is not descended into), and the
+    /// pseudo-filesystems `/proc`, `/sys` and `/dev` are skipped. At most
+    /// `max_entries` entries are visited; past that the walk stops with an
+    /// error naming the directory it was in.
+    pub fn walk(&self, dir: &str, max_entries: usize, visit: &mut dyn FnMut(&str)) -> Result<()> {
+        let mut seen = 0usize;
+        let mut stack = vec![dir.trim_end_matches('/').to_owned()];
+        while let Some(current) = stack.pop() {
+            if matches!(current.as_str(), "/proc" | "/sys" | "/dev") {
+                continue;
+            }
+            let host = self.host(&components(&current).map(str::to_owned).collect::<Vec<_>>());
+            let Ok(read) = std::fs::read_dir(&host) else { continue };
+            let mut entries: Vec<(String, std::fs::FileType)> = read
+                .filter_map(|e| e.ok())
+                .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), e.file_type().ok()?)))
+                .collect();
+            entries.sort_by(|a, b| b.0.cmp(&a.0));
+            for (name, kind) in entries {
+                seen += 1;
+                if seen > max_entries {
+                    return Err(Error::Path {
+                        path: current,
+                        message: format!(
+                            "more than {max_entries} entries in the target; raise the limit if this is genuine"
+                        ),
+                    });
+                }
+                let path = format!("{current}/{name}");
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file() {
+                    visit(&path);
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -172,12 +192,7 @@ mod tests {
         assert_eq!(fs.read("/../../etc/real").unwrap().unwrap(), b"inside");
         // The absolute host path is re-rooted inside the target, where it does not exist.
         assert_eq!(fs.read("/etc/escape").unwrap(), None);
-        assert!(
-            fs.read("/etc/loop1")
-                .unwrap_err()
-                .to_string()
-                .contains("loop")
-        );
+        assert!(fs.read("/etc/loop1").unwrap_err().to_string().contains("loop"));
         assert_eq!(fs.read("/nope/x").unwrap(), None);
     }
 
@@ -186,11 +201,6 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(root.path().join("big"), vec![0u8; 2048]).unwrap();
         let fs = RootFs::open(root.path(), 1024).unwrap();
-        assert!(
-            fs.read("/big")
-                .unwrap_err()
-                .to_string()
-                .contains("over the 1024 byte limit")
-        );
+        assert!(fs.read("/big").unwrap_err().to_string().contains("over the 1024 byte limit"));
     }
 }

@@ -22,6 +22,7 @@ mod error;
 pub mod fs;
 pub mod os;
 
+use std::collections::HashSet;
 use std::path::Path;
 
 pub use error::{Error, Result};
@@ -39,32 +40,26 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            max_file_bytes: 512 << 20,
-        }
+        Options { max_file_bytes: 512 << 20 }
     }
 }
 
 /// The inventory of the root filesystem at `root`.
 pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(root, options.max_file_bytes)?;
-    let mut inventory = Inventory {
-        target: root.display().to_string(),
-        ..Inventory::default()
-    };
+    let mut inventory = Inventory { target: root.display().to_string(), ..Inventory::default() };
     match os::detect(&fs) {
         Ok(os) => inventory.os = os,
         Err(e) => inventory.warnings.push(format!("os detection: {e}")),
     }
-    let ctx = Context {
-        fs: &fs,
-        os: inventory.os.as_ref(),
-    };
+    let mut owned = HashSet::new();
     for cataloger in CATALOGERS {
+        let ctx = Context { fs: &fs, os: inventory.os.as_ref(), owned: &owned };
         match (cataloger.catalog)(&ctx) {
             Ok(found) => {
                 inventory.packages.extend(found.packages);
                 inventory.warnings.extend(found.warnings);
+                owned.extend(found.owned);
             }
             Err(e) => inventory.warnings.push(format!("{}: {e}", cataloger.id)),
         }

@@ -18,14 +18,8 @@ fn parse_os_release(text: &str) -> Vec<(String, String)> {
             }
             let (k, v) = line.split_once('=')?;
             let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .unwrap_or(v);
+            let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+            let v = v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(v);
             Some((k.trim().to_owned(), v.replace("\\\"", "\"")))
         })
         .collect()
@@ -34,11 +28,8 @@ fn parse_os_release(text: &str) -> Vec<(String, String)> {
 /// The first `major.minor` (or `major`) of a version string.
 fn leading(version: &str, parts: usize) -> Option<String> {
     let taken: Vec<&str> = version.split('.').take(parts).collect();
-    (taken.len() == parts
-        && taken
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
-    .then(|| taken.join("."))
+    (taken.len() == parts && taken.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+        .then(|| taken.join("."))
 }
 
 /// The OSV ecosystem for an OS id and version, when Vigil knows the mapping.
@@ -63,12 +54,7 @@ pub fn detect(fs: &RootFs) -> Result<Option<OsInfo>> {
             continue;
         };
         let fields = parse_os_release(&String::from_utf8_lossy(&bytes));
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
+        let get = |k: &str| fields.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let Some(id) = get("ID").map(|s| s.to_ascii_lowercase()) else {
             continue;
         };
@@ -86,19 +72,14 @@ pub fn detect(fs: &RootFs) -> Result<Option<OsInfo>> {
             source: path.to_owned(),
         }));
     }
-    let fallbacks: [(&str, &str); 3] = [
-        ("/etc/alpine-release", "alpine"),
-        ("/etc/debian_version", "debian"),
-        ("/etc/redhat-release", "rhel"),
-    ];
+    let fallbacks: [(&str, &str); 3] =
+        [("/etc/alpine-release", "alpine"), ("/etc/debian_version", "debian"), ("/etc/redhat-release", "rhel")];
     for (path, id) in fallbacks {
         let Some(line) = read_line(fs, path)? else {
             continue;
         };
         let version_id = if id == "rhel" {
-            line.split_whitespace()
-                .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-                .map(str::to_owned)
+            line.split_whitespace().find(|w| w.starts_with(|c: char| c.is_ascii_digit())).map(str::to_owned)
         } else {
             Some(line.clone())
         };
@@ -116,14 +97,7 @@ pub fn detect(fs: &RootFs) -> Result<Option<OsInfo>> {
 fn read_line(fs: &RootFs, path: &str) -> Result<Option<String>> {
     Ok(fs
         .read(path)?
-        .map(|b| {
-            String::from_utf8_lossy(&b)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        })
+        .map(|b| String::from_utf8_lossy(&b).lines().next().unwrap_or("").trim().to_owned())
         .filter(|l| !l.is_empty()))
 }
 
@@ -164,15 +138,8 @@ mod tests {
     #[test]
     fn older_release_files() {
         let alpine = detect_in(&[("/etc/alpine-release", "3.11.6\n")]).unwrap();
-        assert_eq!(
-            (alpine.id.as_str(), alpine.ecosystem.as_deref()),
-            ("alpine", Some("Alpine:v3.11"))
-        );
-        let sid = detect_in(&[
-            ("/etc/os-release", "ID=debian\n"),
-            ("/etc/debian_version", "trixie/sid\n"),
-        ])
-        .unwrap();
+        assert_eq!((alpine.id.as_str(), alpine.ecosystem.as_deref()), ("alpine", Some("Alpine:v3.11")));
+        let sid = detect_in(&[("/etc/os-release", "ID=debian\n"), ("/etc/debian_version", "trixie/sid\n")]).unwrap();
         assert_eq!(sid.ecosystem, None);
         assert_eq!(detect_in(&[]), None);
     }

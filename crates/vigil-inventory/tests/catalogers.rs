@@ -10,9 +10,7 @@ use vigil_core::inventory::Inventory;
 use vigil_inventory::{Options, inventory_dir};
 
 fn fixture(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
 }
 
 /// A root filesystem holding `files` (target path, source file).
@@ -56,23 +54,13 @@ fn dpkg_status_matches_dpkg_query() {
         "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
     );
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
-    let expected: Vec<String> = std::fs::read_to_string(fixture("dpkg/expected-dpkg-query.tsv"))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let expected: Vec<String> =
+        std::fs::read_to_string(fixture("dpkg/expected-dpkg-query.tsv")).unwrap().lines().map(str::to_owned).collect();
     assert_eq!(dpkg_lines(&inv), expected);
     let bash = inv.packages.iter().find(|p| p.name == "bash").unwrap();
     assert_eq!(bash.ecosystem, "Debian:12");
-    assert_eq!(
-        bash.source.as_ref().unwrap().version,
-        "5.2.15-2",
-        "binNMU source version"
-    );
-    assert_eq!(
-        bash.purl,
-        "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12"
-    );
+    assert_eq!(bash.source.as_ref().unwrap().version, "5.2.15-2", "binNMU source version");
+    assert_eq!(bash.purl, "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12");
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
 }
 
@@ -87,13 +75,10 @@ fn this_machines_dpkg_database_matches_dpkg_query() {
             "-f=${db:Status-Status}\t${Package}\t${Version}\t${source:Package}\t${source:Version}\n",
         ])
         .output();
-    let Ok(oracle) = oracle.map_err(|e| e.to_string()).and_then(|o| {
-        if o.status.success() && status.is_file() {
-            Ok(o)
-        } else {
-            Err("failed".into())
-        }
-    }) else {
+    let Ok(oracle) = oracle
+        .map_err(|e| e.to_string())
+        .and_then(|o| if o.status.success() && status.is_file() { Ok(o) } else { Err("failed".into()) })
+    else {
         let msg = "dpkg-query or /var/lib/dpkg/status is missing on this machine";
         assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
         eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
@@ -107,51 +92,30 @@ fn this_machines_dpkg_database_matches_dpkg_query() {
     expected.sort();
     let root = rootfs(&[("/var/lib/dpkg/status", status)]);
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
-    assert!(
-        expected.len() > 50,
-        "too few packages to be a meaningful oracle run: {}",
-        expected.len()
-    );
+    assert!(expected.len() > 50, "too few packages to be a meaningful oracle run: {}", expected.len());
     assert_eq!(dpkg_lines(&inv), expected);
 }
 
 #[test]
 fn distroless_status_d() {
     let root = tempfile::tempdir().unwrap();
-    write(
-        root.path(),
-        "/etc/os-release",
-        "ID=debian\nVERSION_ID=\"12\"\n",
-    );
+    write(root.path(), "/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
     write(
         root.path(),
         "/var/lib/dpkg/status.d/libssl3",
         "Package: libssl3\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n",
     );
-    write(
-        root.path(),
-        "/var/lib/dpkg/status.d/libssl3.md5sums",
-        "abc  usr/lib/x.so\n",
-    );
+    write(root.path(), "/var/lib/dpkg/status.d/libssl3.md5sums", "abc  usr/lib/x.so\n");
     write(
         root.path(),
         "/var/lib/dpkg/status.d/base",
         "Package: base-files\nVersion: 12.4+deb12u4\nArchitecture: amd64\n",
     );
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
-    let names: Vec<(&str, &str)> = inv
-        .packages
-        .iter()
-        .map(|p| (p.name.as_str(), p.source.as_ref().unwrap().name.as_str()))
-        .collect();
-    assert_eq!(
-        names,
-        [("base-files", "base-files"), ("libssl3", "openssl")]
-    );
-    assert_eq!(
-        inv.packages[1].location.path,
-        "/var/lib/dpkg/status.d/libssl3"
-    );
+    let names: Vec<(&str, &str)> =
+        inv.packages.iter().map(|p| (p.name.as_str(), p.source.as_ref().unwrap().name.as_str())).collect();
+    assert_eq!(names, [("base-files", "base-files"), ("libssl3", "openssl")]);
+    assert_eq!(inv.packages[1].location.path, "/var/lib/dpkg/status.d/libssl3");
 }
 
 #[test]
@@ -164,14 +128,7 @@ fn apk_installed_with_origin() {
     let got: Vec<(&str, &str, &str, &str)> = inv
         .packages
         .iter()
-        .map(|p| {
-            (
-                p.name.as_str(),
-                p.version.as_str(),
-                p.source.as_ref().unwrap().name.as_str(),
-                p.ecosystem.as_str(),
-            )
-        })
+        .map(|p| (p.name.as_str(), p.version.as_str(), p.source.as_ref().unwrap().name.as_str(), p.ecosystem.as_str()))
         .collect();
     assert_eq!(
         got,
@@ -181,10 +138,7 @@ fn apk_installed_with_origin() {
             ("ssl_client", "1.36.1-r15", "busybox", "Alpine:v3.19"),
         ]
     );
-    assert_eq!(
-        inv.packages[2].purl,
-        "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=3.19.0"
-    );
+    assert_eq!(inv.packages[2].purl, "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=3.19.0");
     assert_eq!(inv.packages[1].license.as_deref(), Some("MIT"));
 }
 
@@ -207,10 +161,7 @@ fn rpm_lines(target: &str, fixture_file: &str, os_release: &str) -> Vec<String> 
             let s = p.source.as_ref().unwrap();
             let (sv, sr) = s.version.rsplit_once('-').unwrap();
             let arch = p.arch.as_deref().unwrap_or("");
-            format!(
-                "{}\t{epoch}\t{v}\t{r}\t{arch}\t{}-{sv}-{sr}.src.rpm",
-                p.name, s.name
-            )
+            format!("{}\t{epoch}\t{v}\t{r}\t{arch}\t{}-{sv}-{sr}.src.rpm", p.name, s.name)
         })
         .collect();
     got.sort();
@@ -218,81 +169,46 @@ fn rpm_lines(target: &str, fixture_file: &str, os_release: &str) -> Vec<String> 
 }
 
 fn expected(file: &str) -> Vec<String> {
-    let mut lines: Vec<String> = std::fs::read_to_string(fixture(file))
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let mut lines: Vec<String> = std::fs::read_to_string(fixture(file)).unwrap().lines().map(str::to_owned).collect();
     lines.sort();
     lines
 }
 
 #[test]
 fn rpm_sqlite_matches_rpm_qa() {
-    let got = rpm_lines(
-        "/var/lib/rpm/rpmdb.sqlite",
-        "rpm/rpmdb.sqlite",
-        "ID=mariner\nVERSION_ID=\"2.0\"\n",
-    );
+    let got = rpm_lines("/var/lib/rpm/rpmdb.sqlite", "rpm/rpmdb.sqlite", "ID=mariner\nVERSION_ID=\"2.0\"\n");
     assert_eq!(got.len(), 129);
     assert_eq!(got, expected("rpm/expected-sqlite.tsv"));
 }
 
 #[test]
 fn rpm_berkeley_db_matches_rpm_qa() {
-    let got = rpm_lines(
-        "/var/lib/rpm/Packages",
-        "rpm/Packages",
-        "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n",
-    );
+    let got = rpm_lines("/var/lib/rpm/Packages", "rpm/Packages", "ID=\"rhel\"\nVERSION_ID=\"8.8\"\n");
     assert_eq!(got, expected("rpm/expected-bdb.tsv"));
 }
 
 #[test]
 fn rpm_ndb_matches_rpm_qa() {
-    let got = rpm_lines(
-        "/usr/lib/sysimage/rpm/Packages.db",
-        "rpm/Packages.db",
-        "ID=\"sles\"\nVERSION_ID=\"15.3\"\n",
-    );
+    let got = rpm_lines("/usr/lib/sysimage/rpm/Packages.db", "rpm/Packages.db", "ID=\"sles\"\nVERSION_ID=\"15.3\"\n");
     assert_eq!(got.len(), 35);
-    let root = rootfs(&[(
-        "/usr/lib/sysimage/rpm/Packages.db",
-        &fixture("rpm/Packages.db"),
-    )]);
-    write(
-        root.path(),
-        "/etc/os-release",
-        "ID=\"sles\"\nVERSION_ID=\"15.3\"\n",
-    );
+    let root = rootfs(&[("/usr/lib/sysimage/rpm/Packages.db", &fixture("rpm/Packages.db"))]);
+    write(root.path(), "/etc/os-release", "ID=\"sles\"\nVERSION_ID=\"15.3\"\n");
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
-    assert!(
-        inv.packages.iter().all(|p| p.ecosystem == "SUSE"),
-        "SUSE packages are not Red Hat's"
-    );
+    assert!(inv.packages.iter().all(|p| p.ecosystem == "SUSE"), "SUSE packages are not Red Hat's");
     assert_eq!(got, expected("rpm/expected-ndb.tsv"));
 }
 
 #[test]
 fn a_broken_database_is_a_warning_not_a_failure() {
     let root = rootfs(&[("/lib/apk/db/installed", &fixture("apk/installed"))]);
-    write(
-        root.path(),
-        "/var/lib/rpm/rpmdb.sqlite",
-        "this is not sqlite",
-    );
-    write(
-        root.path(),
-        "/var/lib/dpkg/status",
-        "garbage without fields\n\nPackage: x\n",
-    );
+    write(root.path(), "/var/lib/rpm/rpmdb.sqlite", "this is not sqlite");
+    write(root.path(), "/var/lib/dpkg/status", "garbage without fields\n\nPackage: x\n");
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
     assert_eq!(inv.packages.len(), 3, "apk still catalogued");
     assert!(
         inv.warnings
             .iter()
-            .any(|w| w.contains("/var/lib/rpm/rpmdb.sqlite")
-                && w.contains("not a readable rpm database")),
+            .any(|w| w.contains("/var/lib/rpm/rpmdb.sqlite") && w.contains("not a readable rpm database")),
         "{:?}",
         inv.warnings
     );
@@ -341,4 +257,27 @@ mod hostile {
             run(target, &mutate(std::fs::read(fixture(file)).unwrap(), &flips, cut));
         }
     }
+}
+
+#[test]
+fn language_files_owned_by_os_packages_are_not_reported_twice() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    write(r, "/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
+    write(
+        r,
+        "/var/lib/dpkg/status",
+        "Package: python3-jinja2\nStatus: install ok installed\nArchitecture: all\nVersion: 3.1.2-1\nSource: jinja2\n",
+    );
+    let owned = "/usr/lib/python3/dist-packages/Jinja2-3.1.2.dist-info/METADATA";
+    write(r, "/var/lib/dpkg/info/python3-jinja2.list", &format!("/usr\n/usr/lib\n{owned}\n"));
+    write(r, owned, "Name: Jinja2\nVersion: 3.1.2\n");
+    write(
+        r,
+        "/opt/app/venv/lib/python3.11/site-packages/requests-2.25.0.dist-info/METADATA",
+        "Name: requests\nVersion: 2.25.0\n",
+    );
+    let inv = inventory_dir(r, &Options::default()).unwrap();
+    let got: Vec<(&str, &str)> = inv.packages.iter().map(|p| (p.cataloger.as_str(), p.name.as_str())).collect();
+    assert_eq!(got, [("dpkg", "python3-jinja2"), ("python-installed", "requests")]);
 }

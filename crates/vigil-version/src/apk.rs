@@ -13,9 +13,7 @@ use std::cmp::Ordering;
 use crate::digits::{cmp_digits, take_while};
 
 /// Suffix names in sort order; "no suffix" sits between `rc` and `cvs`.
-const SUFFIXES: &[&str] = &[
-    "alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p",
-];
+const SUFFIXES: &[&str] = &["alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p"];
 const NO_SUFFIX: usize = 4;
 
 #[derive(Debug)]
@@ -96,11 +94,7 @@ fn cmp_numbers(a: &ApkVersion<'_>, b: &ApkVersion<'_>) -> Ordering {
     for i in 0..n {
         let x = a.numbers.get(i).copied().unwrap_or("0");
         let y = b.numbers.get(i).copied().unwrap_or("0");
-        let ord = if i > 0 && (x.starts_with('0') || y.starts_with('0')) {
-            x.cmp(y)
-        } else {
-            cmp_digits(x, y)
-        };
+        let ord = if i > 0 && (x.starts_with('0') || y.starts_with('0')) { x.cmp(y) } else { cmp_digits(x, y) };
         if ord != Ordering::Equal {
             return ord;
         }
@@ -126,11 +120,7 @@ fn cmp_suffixes(a: &ApkVersion<'_>, b: &ApkVersion<'_>) -> Ordering {
 /// apk 3.x ignores it (`1-ruff2 == 1--ruff1`); any other leftover makes the
 /// whole string the tie-breaker (`0.8.21.r2 < 0.8.21r2`).
 fn tail<'a>(v: &ApkVersion<'a>) -> &'a str {
-    if v.invalid && !v.remainder.starts_with('-') {
-        v.original
-    } else {
-        ""
-    }
+    if v.invalid && !v.remainder.starts_with('-') { v.original } else { "" }
 }
 
 /// Compares two apk versions. The key is, in order: numbers, letter,
@@ -138,12 +128,7 @@ fn tail<'a>(v: &ApkVersion<'a>) -> &'a str {
 pub fn compare(a: &str, b: &str) -> Ordering {
     let (a, b) = (parse(a.trim()), parse(b.trim()));
     cmp_numbers(&a, &b)
-        .then_with(|| {
-            a.letter
-                .is_some()
-                .cmp(&b.letter.is_some())
-                .then(a.letter.cmp(&b.letter))
-        })
+        .then_with(|| a.letter.is_some().cmp(&b.letter.is_some()).then(a.letter.cmp(&b.letter)))
         .then_with(|| cmp_suffixes(&a, &b))
         .then_with(|| cmp_digits(a.release, b.release))
         .then_with(|| a.remainder.is_empty().cmp(&b.remainder.is_empty()))

@@ -83,12 +83,6 @@ mod tests {
     fn digits_compare_without_overflow() {
         assert_eq!(cmp_digits("0010", "9"), Ordering::Greater);
         assert_eq!(cmp_digits("000", ""), Ordering::Equal);
-        assert_eq!(
-            cmp_digits(
-                "999999999999999999999999999991",
-                "999999999999999999999999999999"
-            ),
-            Ordering::Less
-        );
+        assert_eq!(cmp_digits("999999999999999999999999999991", "999999999999999999999999999999"), Ordering::Less);
     }
 }

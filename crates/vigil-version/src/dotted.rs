@@ -7,12 +7,7 @@ use std::cmp::Ordering;
 use crate::digits::{Numbers, cmp_segments};
 
 fn cmp_parts<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> Ordering {
-    cmp_segments(
-        a.filter(|p| !p.is_empty()),
-        b.filter(|p| !p.is_empty()),
-        Numbers::AboveText,
-        str::cmp,
-    )
+    cmp_segments(a.filter(|p| !p.is_empty()), b.filter(|p| !p.is_empty()), Numbers::AboveText, str::cmp)
 }
 
 /// Compares two CRAN versions.

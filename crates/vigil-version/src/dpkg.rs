@@ -29,11 +29,7 @@ fn parse(s: &str) -> DpkgVersion<'_> {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, ""),
     };
-    DpkgVersion {
-        epoch,
-        upstream,
-        revision,
-    }
+    DpkgVersion { epoch, upstream, revision }
 }
 
 /// Weight of one byte in a non-digit run (dpkg's `order()`): `~` < end < letters < others.

@@ -137,26 +137,17 @@ impl Scheme {
     /// on the name is case-insensitive.
     pub fn for_ecosystem(ecosystem: &str) -> Option<Scheme> {
         let base = ecosystem.split(':').next().unwrap_or(ecosystem).trim();
-        ECOSYSTEMS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(base))
-            .map(|&(_, s)| s)
+        ECOSYSTEMS.iter().find(|(name, _)| name.eq_ignore_ascii_case(base)).map(|&(_, s)| s)
     }
 
     /// The scheme with this short name (`dpkg`, `semver`, ...).
     pub fn from_name(name: &str) -> Option<Scheme> {
-        SCHEMES
-            .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            .map(|&(s, _)| s)
+        SCHEMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|&(s, _)| s)
     }
 
     /// The scheme's short name.
     pub fn name(self) -> &'static str {
-        SCHEMES
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("?", |(_, n)| n)
+        SCHEMES.iter().find(|(s, _)| *s == self).map_or("?", |(_, n)| n)
     }
 
     /// Compares two versions under this scheme. Total and panic-free.
@@ -200,10 +191,7 @@ mod tests {
 
     #[test]
     fn ecosystem_names_with_release_suffixes() {
-        assert_eq!(
-            Scheme::for_ecosystem("Ubuntu:18.04:LTS"),
-            Some(Scheme::Dpkg)
-        );
+        assert_eq!(Scheme::for_ecosystem("Ubuntu:18.04:LTS"), Some(Scheme::Dpkg));
         assert_eq!(Scheme::for_ecosystem("AlmaLinux:9"), Some(Scheme::Rpm));
         assert_eq!(Scheme::for_ecosystem("Alpine:v3.11"), Some(Scheme::Apk));
         assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::Semver));

@@ -53,11 +53,7 @@ fn string_item(s: &str, followed_by_digit: bool) -> Item {
 fn parse_item(buf: &str, is_digit: bool) -> Item {
     if is_digit {
         let trimmed = buf.trim_start_matches('0');
-        Item::Int(if trimmed.is_empty() {
-            "0".into()
-        } else {
-            trimmed.into()
-        })
+        Item::Int(if trimmed.is_empty() { "0".into() } else { trimmed.into() })
     } else {
         string_item(buf, false)
     }
@@ -220,9 +216,6 @@ mod tests {
         assert_eq!(compare("1.0-SNAPSHOT", "1.0"), Ordering::Less);
         assert_eq!(compare("1.0", "1.0-sp1"), Ordering::Less);
         assert_eq!(compare("1.0.0", "1"), Ordering::Equal);
-        assert_eq!(
-            compare("1-1.foo-bar-1-baz-0.1", "1-1.foo-bar1baz-.1"),
-            Ordering::Equal
-        );
+        assert_eq!(compare("1-1.foo-bar-1-baz-0.1", "1-1.foo-bar1baz-.1"), Ordering::Equal);
     }
 }

@@ -40,10 +40,7 @@ fn special_weight(s: &str) -> u8 {
         return 3;
     }
     const SPECIALS: &[&str] = &["dev", "a", "b", "rc", NUMBER, "p"];
-    SPECIALS
-        .iter()
-        .position(|p| s.starts_with(p))
-        .map_or(0, |i| i as u8)
+    SPECIALS.iter().position(|p| s.starts_with(p)).map_or(0, |i| i as u8)
 }
 
 fn cmp_parts(a: &[&str], b: &[&str]) -> Ordering {

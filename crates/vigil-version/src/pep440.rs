@@ -64,26 +64,13 @@ fn tagged<'a>(s: &'a str, words: &[(&str, usize)]) -> Vec<(usize, String, &'a st
 }
 
 /// Pre-release spellings in PEP 440's regex order, with their kind.
-const PRE: &[(&str, usize)] = &[
-    ("a", 0),
-    ("b", 1),
-    ("c", 2),
-    ("rc", 2),
-    ("alpha", 0),
-    ("beta", 1),
-    ("pre", 2),
-    ("preview", 2),
-];
+const PRE: &[(&str, usize)] =
+    &[("a", 0), ("b", 1), ("c", 2), ("rc", 2), ("alpha", 0), ("beta", 1), ("pre", 2), ("preview", 2)];
 /// Post-release spellings.
 const POST: &[(&str, usize)] = &[("post", 0), ("rev", 0), ("r", 0)];
 
 /// The parts after the release: pre, post, dev and local.
-type Tail = (
-    Option<(PreKind, String)>,
-    Option<String>,
-    Option<String>,
-    Vec<String>,
-);
+type Tail = (Option<(PreKind, String)>, Option<String>, Option<String>, Vec<String>);
 
 /// Parses what follows the release the way PEP 440's regex does: each
 /// optional part is tried present (in alternation order) before absent, and
@@ -91,12 +78,7 @@ type Tail = (
 fn parse_tail(s: &str) -> Option<Tail> {
     let mut pres: Vec<(Option<(PreKind, String)>, &str)> = tagged(s, PRE)
         .into_iter()
-        .map(|(k, n, rest)| {
-            (
-                Some(([PreKind::Alpha, PreKind::Beta, PreKind::Rc][k], n)),
-                rest,
-            )
-        })
+        .map(|(k, n, rest)| (Some(([PreKind::Alpha, PreKind::Beta, PreKind::Rc][k], n)), rest))
         .collect();
     pres.push((None, s));
     for (pre, r1) in pres {
@@ -107,17 +89,11 @@ fn parse_tail(s: &str) -> Option<Tail> {
                 posts.push((Some(n.to_owned()), rest));
             }
         }
-        posts.extend(
-            tagged(r1, POST)
-                .into_iter()
-                .map(|(_, n, rest)| (Some(n), rest)),
-        );
+        posts.extend(tagged(r1, POST).into_iter().map(|(_, n, rest)| (Some(n), rest)));
         posts.push((None, r1));
         for (post, r2) in posts {
-            let mut devs: Vec<(Option<String>, &str)> = tagged(r2, &[("dev", 0)])
-                .into_iter()
-                .map(|(_, n, rest)| (Some(n), rest))
-                .collect();
+            let mut devs: Vec<(Option<String>, &str)> =
+                tagged(r2, &[("dev", 0)]).into_iter().map(|(_, n, rest)| (Some(n), rest)).collect();
             devs.push((None, r2));
             for (dev, r3) in devs {
                 if let Some(local) = parse_local(r3) {
@@ -153,14 +129,7 @@ fn parse(input: &str) -> Option<Pep440> {
         && input.split('.').all(|p| !p.is_empty())
     {
         let release = input.split('.').map(str::to_owned).collect();
-        return Some(Pep440 {
-            epoch: "0".into(),
-            release,
-            pre: None,
-            post: None,
-            dev: None,
-            local: Vec::new(),
-        });
+        return Some(Pep440 { epoch: "0".into(), release, pre: None, post: None, dev: None, local: Vec::new() });
     }
     let lower = input.to_ascii_lowercase();
     let mut s = lower.strip_prefix('v').unwrap_or(&lower);
@@ -187,25 +156,13 @@ fn parse(input: &str) -> Option<Pep440> {
         }
     }
     let (pre, post, dev, local) = parse_tail(s)?;
-    Some(Pep440 {
-        epoch,
-        release,
-        pre,
-        post,
-        dev,
-        local,
-    })
+    Some(Pep440 { epoch, release, pre, post, dev, local })
 }
 
 fn cmp_release(a: &[String], b: &[String]) -> Ordering {
     let n = a.len().max(b.len());
     (0..n)
-        .map(|i| {
-            cmp_digits(
-                a.get(i).map_or("0", String::as_str),
-                b.get(i).map_or("0", String::as_str),
-            )
-        })
+        .map(|i| cmp_digits(a.get(i).map_or("0", String::as_str), b.get(i).map_or("0", String::as_str)))
         .find(|o| o.is_ne())
         .unwrap_or(Ordering::Equal)
 }
@@ -242,12 +199,7 @@ fn cmp_opt_num(a: Option<&str>, b: Option<&str>, absent_high: bool) -> Ordering 
 }
 
 fn cmp_local(a: &[String], b: &[String]) -> Ordering {
-    cmp_segments(
-        a.iter().map(String::as_str),
-        b.iter().map(String::as_str),
-        Numbers::AboveText,
-        str::cmp,
-    )
+    cmp_segments(a.iter().map(String::as_str), b.iter().map(String::as_str), Numbers::AboveText, str::cmp)
 }
 
 fn cmp_valid(a: &Pep440, b: &Pep440) -> Ordering {
@@ -298,10 +250,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
         (Some(x), Some(y)) => cmp_valid(&x, &y),
         (Some(_), None) => Ordering::Greater,
         (None, Some(_)) => Ordering::Less,
-        (None, None) => cmp_legacy(
-            &a.trim().to_ascii_lowercase(),
-            &b.trim().to_ascii_lowercase(),
-        ),
+        (None, None) => cmp_legacy(&a.trim().to_ascii_lowercase(), &b.trim().to_ascii_lowercase()),
     }
 }
 

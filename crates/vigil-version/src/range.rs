@@ -16,11 +16,7 @@ use crate::Scheme;
 /// One OSV range event (serialised as OSV writes it, `{"introduced": "0"}`,
 /// with the `serde` feature).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Serialize, serde::Deserialize),
-    serde(rename_all = "snake_case")
-)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "snake_case"))]
 pub enum Event {
     /// The first affected version (`"0"` means "since the beginning").
     Introduced(String),
@@ -100,22 +96,13 @@ impl Decision {
     /// A one-line account of the comparison that decided it, for `explain`.
     pub fn describe(&self, version: &str) -> String {
         match self {
-            Decision::Affected {
-                introduced,
-                until: None,
-            } => {
+            Decision::Affected { introduced, until: None } => {
                 format!("introduced {introduced} <= {version}, no fix or upper bound above it")
             }
-            Decision::Affected {
-                introduced,
-                until: Some(Event::LastAffected(l)),
-            } => {
+            Decision::Affected { introduced, until: Some(Event::LastAffected(l)) } => {
                 format!("introduced {introduced} <= {version} <= last_affected {l}")
             }
-            Decision::Affected {
-                introduced,
-                until: Some(e),
-            } => {
+            Decision::Affected { introduced, until: Some(e) } => {
                 format!("introduced {introduced} <= {version} < {e}")
             }
             Decision::BeforeIntroduced { first } => format!("{version} < introduced {first}"),
@@ -154,12 +141,7 @@ pub fn evaluate(scheme: Scheme, events: &[Event], version: &str) -> Decision {
 }
 
 /// The evaluation proper, over `len` events in sorted order.
-fn walk<'a>(
-    scheme: Scheme,
-    len: usize,
-    event: impl Fn(usize) -> &'a Event,
-    version: &str,
-) -> Decision {
+fn walk<'a>(scheme: Scheme, len: usize, event: impl Fn(usize) -> &'a Event, version: &str) -> Decision {
     let mut highest_limit = None;
     let mut below_a_limit = false;
     for e in (0..len).map(&event) {
@@ -171,15 +153,10 @@ fn walk<'a>(
     if let Some(limit) = highest_limit
         && !below_a_limit
     {
-        return Decision::AtOrAboveLimit {
-            limit: limit.clone(),
-        };
+        return Decision::AtOrAboveLimit { limit: limit.clone() };
     }
 
-    let Some(first) = (0..len)
-        .map(&event)
-        .find(|e| matches!(e, Event::Introduced(_)))
-    else {
+    let Some(first) = (0..len).map(&event).find(|e| matches!(e, Event::Introduced(_))) else {
         return Decision::NoIntroduced;
     };
     // The index of the last event that applied.
@@ -196,23 +173,14 @@ fn walk<'a>(
         }
     }
     match last.map(|i| (i, event(i))) {
-        None => Decision::BeforeIntroduced {
-            first: first.version().to_owned(),
-        },
+        None => Decision::BeforeIntroduced { first: first.version().to_owned() },
         Some((i, Event::Introduced(v))) => {
-            let until = (i + 1..len)
-                .map(&event)
-                .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)))
-                .cloned();
-            Decision::Affected {
-                introduced: v.clone(),
-                until,
-            }
+            let until =
+                (i + 1..len).map(&event).find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_))).cloned();
+            Decision::Affected { introduced: v.clone(), until }
         }
         Some((_, Event::Fixed(v))) => Decision::Fixed { fixed: v.clone() },
-        Some((_, Event::LastAffected(v))) => Decision::AfterLastAffected {
-            last_affected: v.clone(),
-        },
+        Some((_, Event::LastAffected(v))) => Decision::AfterLastAffected { last_affected: v.clone() },
         Some((_, Event::Limit(_))) => Decision::NoIntroduced,
     }
 }
@@ -248,21 +216,11 @@ mod tests {
     #[test]
     fn multiple_introduced_and_unsorted_events() {
         let s = Scheme::Semver;
-        let r = ev(&[
-            ("fixed", "2.1.0"),
-            ("introduced", "2.0.0"),
-            ("fixed", "1.5.0"),
-            ("introduced", "1.0.0"),
-        ]);
+        let r = ev(&[("fixed", "2.1.0"), ("introduced", "2.0.0"), ("fixed", "1.5.0"), ("introduced", "1.0.0")]);
         assert!(evaluate(s, &r, "1.4.0").is_affected());
         assert!(!evaluate(s, &r, "1.7.0").is_affected());
         assert!(evaluate(s, &r, "2.0.5").is_affected());
-        assert_eq!(
-            evaluate(s, &r, "2.1.0"),
-            Decision::Fixed {
-                fixed: "2.1.0".into()
-            }
-        );
+        assert_eq!(evaluate(s, &r, "2.1.0"), Decision::Fixed { fixed: "2.1.0".into() });
     }
 
     #[test]
@@ -277,9 +235,6 @@ mod tests {
     fn introduced_zero_is_below_everything() {
         let r = ev(&[("introduced", "0"), ("fixed", "1:1.0-1")]);
         assert!(evaluate(Scheme::Dpkg, &r, "0~~").is_affected());
-        assert_eq!(
-            evaluate(Scheme::Dpkg, &r, "1:1.0-1").describe("1:1.0-1"),
-            "1:1.0-1 >= fixed 1:1.0-1"
-        );
+        assert_eq!(evaluate(Scheme::Dpkg, &r, "1:1.0-1").describe("1:1.0-1"), "1:1.0-1 >= fixed 1:1.0-1");
     }
 }

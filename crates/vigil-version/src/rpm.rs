@@ -78,11 +78,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
         let (Some(ca), Some(_)) = (ca, cb) else { break };
         let numeric = ca.is_ascii_digit();
         let class = |c: u8| {
-            if numeric {
-                c.is_ascii_digit()
-            } else {
-                c.is_ascii_alphabetic()
-            }
+            if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() }
         };
         let si = i;
         while i < a.len() && class(a[i]) {
@@ -93,20 +89,12 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
             j += 1;
         }
         if sj == j {
-            return if numeric {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            };
+            return if numeric { Ordering::Greater } else { Ordering::Less };
         }
         // Both slices are ASCII runs, so valid UTF-8.
         let sa = std::str::from_utf8(&a[si..i]).unwrap_or("");
         let sb = std::str::from_utf8(&b[sj..j]).unwrap_or("");
-        let ord = if numeric {
-            cmp_digits(sa, sb)
-        } else {
-            sa.cmp(sb)
-        };
+        let ord = if numeric { cmp_digits(sa, sb) } else { sa.cmp(sb) };
         if ord != Ordering::Equal {
             return ord;
         }
@@ -118,9 +106,7 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
 pub fn compare(a: &str, b: &str) -> Ordering {
     let (ea, va, ra) = parse(a);
     let (eb, vb, rb) = parse(b);
-    cmp_digits(ea, eb)
-        .then_with(|| rpmvercmp(va, vb))
-        .then_with(|| rpmvercmp(ra, rb))
+    cmp_digits(ea, eb).then_with(|| rpmvercmp(va, vb)).then_with(|| rpmvercmp(ra, rb))
 }
 
 #[cfg(test)]

@@ -38,10 +38,7 @@ fn segments(s: &str) -> Vec<Segment<'_>> {
 /// from the pre-release part separately.
 fn canonical(s: &str) -> Vec<Segment<'_>> {
     let mut segs = segments(s);
-    let split = segs
-        .iter()
-        .position(|x| matches!(x, Segment::Str(_)))
-        .unwrap_or(segs.len());
+    let split = segs.iter().position(|x| matches!(x, Segment::Str(_))).unwrap_or(segs.len());
     let mut pre = segs.split_off(split);
     let trim = |v: &mut Vec<Segment<'_>>| {
         while matches!(v.last(), Some(Segment::Num(n)) if is_zero(n)) {

@@ -39,9 +39,7 @@ fn parse(s: &str) -> Option<SemVer<'_>> {
         count += 1;
         rest = after;
         match rest.strip_prefix('.') {
-            Some(after) if count < 3 && after.starts_with(|c: char| c.is_ascii_digit()) => {
-                rest = after
-            }
+            Some(after) if count < 3 && after.starts_with(|c: char| c.is_ascii_digit()) => rest = after,
             _ => break,
         }
     }
@@ -53,11 +51,7 @@ fn parse(s: &str) -> Option<SemVer<'_>> {
         Some(p)
     } else if before_build.starts_with('.') {
         // A fourth numeric part and beyond: build data, as SemVer tools treat it.
-        return Some(SemVer {
-            core,
-            pre: None,
-            build: Some(before_build),
-        });
+        return Some(SemVer { core, pre: None, build: Some(before_build) });
     } else if before_build.is_empty() {
         None
     } else {
@@ -68,10 +62,7 @@ fn parse(s: &str) -> Option<SemVer<'_>> {
 }
 
 fn cmp_core(a: &SemVer<'_>, b: &SemVer<'_>) -> Ordering {
-    (0..3)
-        .map(|i| cmp_digits(a.core[i], b.core[i]))
-        .find(|o| o.is_ne())
-        .unwrap_or(Ordering::Equal)
+    (0..3).map(|i| cmp_digits(a.core[i], b.core[i])).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
 }
 
 fn cmp_pre(a: Option<&str>, b: Option<&str>) -> Ordering {
@@ -125,10 +116,7 @@ mod tests {
     #[test]
     fn go_forms() {
         assert_eq!(compare("v1.2.3+incompatible", "1.2.3"), Ordering::Equal);
-        assert_eq!(
-            compare("v0.0.0-20210101000000-abcdef123456", "v0.0.1"),
-            Ordering::Less
-        );
+        assert_eq!(compare("v0.0.0-20210101000000-abcdef123456", "v0.0.1"), Ordering::Less);
         assert_eq!(compare("1.2", "1.2.0"), Ordering::Equal);
         assert_eq!(compare("garbage", "0.0.0"), Ordering::Less);
     }

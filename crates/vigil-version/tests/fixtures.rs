@@ -61,17 +61,10 @@ fn corpus_pairs_all_hold() {
             let got = scheme.compare(&a, &b);
             let back = scheme.compare(&b, &a);
             if got != op || back != op.reverse() {
-                failures.push(format!(
-                    "{file}:{line}: {a} {op:?} {b}: got {got:?}, reverse {back:?}"
-                ));
+                failures.push(format!("{file}:{line}: {a} {op:?} {b}: got {got:?}, reverse {back:?}"));
             }
         }
     }
     assert!(total > 70_000, "corpus too small: {total}");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} pairs failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {total} pairs failed:\n{}", failures.len(), failures.join("\n"));
 }

@@ -18,14 +18,9 @@ const PYTHON: &str = "/usr/bin/python3";
 
 /// True when the tool runs; otherwise fails or announces the skip.
 fn tool_available(name: &str, probe: &mut Command) -> bool {
-    let ok = probe
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = probe.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
     if !ok {
-        let msg =
-            format!("oracle {name} is not installed (run scripts/test.sh, which installs it)");
+        let msg = format!("oracle {name} is not installed (run scripts/test.sh, which installs it)");
         if std::env::var_os("VIGIL_REQUIRE_ORACLES").is_some() {
             panic!("{msg}");
         }
@@ -39,9 +34,7 @@ fn tool_available(name: &str, probe: &mut Command) -> bool {
 fn pairs(pattern: &str, count: usize, respell: fn(&str) -> String) -> Vec<(String, String)> {
     let mut runner = TestRunner::deterministic();
     let strategy = proptest::string::string_regex(pattern).unwrap();
-    let pool: Vec<String> = (0..count)
-        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
-        .collect();
+    let pool: Vec<String> = (0..count).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
     let mut out = Vec::with_capacity(count * 2);
     for (i, a) in pool.iter().enumerate() {
         out.push((a.clone(), pool[(i + 1) % pool.len()].clone()));
@@ -61,38 +54,15 @@ fn symbol(o: Ordering) -> &'static str {
 
 /// Runs `program` with `input` on stdin and returns its stdout lines.
 fn run_lines(program: &mut Command, input: &str) -> Vec<String> {
-    let mut child = program
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    let mut child = program.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
 }
 
 fn check(scheme: Scheme, pairs: &[(String, String)], answers: &[String]) {
-    assert_eq!(
-        pairs.len(),
-        answers.len(),
-        "oracle answered {} of {} pairs",
-        answers.len(),
-        pairs.len()
-    );
+    assert_eq!(pairs.len(), answers.len(), "oracle answered {} of {} pairs", answers.len(), pairs.len());
     let mut failures = Vec::new();
     let mut kinds = [0usize; 3];
     for ((a, b), want) in pairs.iter().zip(answers) {
@@ -109,10 +79,7 @@ fn check(scheme: Scheme, pairs: &[(String, String)], answers: &[String]) {
         pairs.len(),
         failures.join("\n")
     );
-    assert!(
-        kinds.iter().all(|&k| k > 0),
-        "{scheme}: generated pairs must cover <, = and >: {kinds:?}"
-    );
+    assert!(kinds.iter().all(|&k| k > 0), "{scheme}: generated pairs must cover <, = and >: {kinds:?}");
 }
 
 #[test]
@@ -145,21 +112,14 @@ fn dpkg_agrees() {
 
 #[test]
 fn rpm_agrees() {
-    if !tool_available(
-        "python3-rpm",
-        Command::new(PYTHON).args(["-c", "import rpm"]),
-    ) {
+    if !tool_available("python3-rpm", Command::new(PYTHON).args(["-c", "import rpm"])) {
         return;
     }
     let pairs = pairs(
         "([1-3]:)?[0-9]{1,2}(\\.[0-9a-c]{1,2}){0,2}([~^][a-c0-9]{1,2})?-[0-9]{1,2}(\\.[a-c0-9_]{1,3}){0,2}([~^][a-c0-9]{1,2})?",
         1000,
         |v| {
-            if v.contains(':') {
-                v.replacen(':', ":0", 1).replacen('-', "-0", 1)
-            } else {
-                format!("0:{v}.")
-            }
+            if v.contains(':') { v.replacen(':', ":0", 1).replacen('-', "-0", 1) } else { format!("0:{v}.") }
         },
     );
     let program = r#"
@@ -179,10 +139,7 @@ for line in sys.stdin:
 
 #[test]
 fn pep440_agrees_with_packaging() {
-    if !tool_available(
-        "python3-packaging",
-        Command::new(PYTHON).args(["-c", "import packaging.version"]),
-    ) {
+    if !tool_available("python3-packaging", Command::new(PYTHON).args(["-c", "import packaging.version"])) {
         return;
     }
     let pairs = pairs(

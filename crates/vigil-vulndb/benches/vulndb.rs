@@ -38,11 +38,8 @@ fn queries(db: &Path, uniform: bool) -> Vec<(String, String, String)> {
         "SELECT ecosystem, name FROM affected WHERE advisory % 40 = 0 LIMIT 1000"
     };
     let mut stmt = conn.prepare(sql).unwrap();
-    let all: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let all: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
     let db = Database::open(db).unwrap();
     let step = (all.len() / 1000).max(1);
     all.into_iter()
@@ -51,20 +48,13 @@ fn queries(db: &Path, uniform: bool) -> Vec<(String, String, String)> {
         .enumerate()
         .map(|(i, (eco, name))| {
             let candidates = db.candidates(&eco, &name, "0").unwrap();
-            let fixed = candidates
-                .iter()
-                .find_map(|c| c.fixed.first().cloned())
-                .unwrap_or_else(|| "0".to_owned());
+            let fixed = candidates.iter().find_map(|c| c.fixed.first().cloned()).unwrap_or_else(|| "0".to_owned());
             let version = match i % 3 {
                 0 => fixed,
                 1 => "0.1".to_owned(),
                 _ => "999.0".to_owned(),
             };
-            let name = if i % 10 == 9 {
-                format!("{name}-does-not-exist")
-            } else {
-                name
-            };
+            let name = if i % 10 == 9 { format!("{name}-does-not-exist") } else { name };
             (eco, name, version)
         })
         .collect()
@@ -73,10 +63,7 @@ fn queries(db: &Path, uniform: bool) -> Vec<(String, String, String)> {
 /// Repetitions of each timing (`VIGIL_BENCH_RUNS`, default 21; 1 under
 /// callgrind, where instruction counts replace wall time).
 fn repetitions() -> usize {
-    std::env::var("VIGIL_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(21)
+    std::env::var("VIGIL_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(21)
 }
 
 /// Times 1,000 lookups and the index-only floor for the same keys.
@@ -119,14 +106,9 @@ fn lookups(db: &Database, qs: &[(String, String, String)], label: &str) {
 fn main() {
     let osv = std::env::var_os("VIGIL_BENCH_OSV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata/osv")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata/osv"));
     if !osv.is_dir() {
-        eprintln!(
-            "SKIPPED: no advisory data at {} (set VIGIL_BENCH_OSV)",
-            osv.display()
-        );
+        eprintln!("SKIPPED: no advisory data at {} (set VIGIL_BENCH_OSV)", osv.display());
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -135,13 +117,7 @@ fn main() {
         Some(path) => PathBuf::from(path),
         None => {
             let db_path = dir.path().join("vigil.db");
-            let report = import(
-                std::slice::from_ref(&osv),
-                &db_path,
-                Limits::default(),
-                &NoProgress,
-            )
-            .unwrap();
+            let report = import(std::slice::from_ref(&osv), &db_path, Limits::default(), &NoProgress).unwrap();
             println!(
                 "import (files, no HTTP): {} records in {:.2} s = {:.0} records/s",
                 report.records,
@@ -162,10 +138,7 @@ fn main() {
         })
         .collect();
     let open_median = median(opens);
-    println!(
-        "open: median {:.3} ms over 50 runs (target <= 50 ms)",
-        ms(open_median)
-    );
+    println!("open: median {:.3} ms over 50 runs (target <= 50 ms)", ms(open_median));
 
     let db = Database::open(&db_path).unwrap();
     lookups(&db, &queries(&db_path, true), "distinct packages, uniform");

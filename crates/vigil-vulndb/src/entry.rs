@@ -46,10 +46,7 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
 pub(crate) fn encode(entry: &Affected) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.push(FORMAT);
-    put_str(
-        &mut out,
-        entry.package.as_ref().map_or("", |p| p.name.as_str()),
-    );
+    put_str(&mut out, entry.package.as_ref().map_or("", |p| p.name.as_str()));
     put_opt(&mut out, entry.status());
     put_opt(&mut out, entry.informational());
     out.extend_from_slice(&(entry.versions.len() as u32).to_le_bytes());
@@ -126,9 +123,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<StoredEntry> {
     let package = r.str()?;
     let status = r.opt()?;
     let informational = r.opt()?;
-    let versions = (0..r.count()?)
-        .map(|_| r.str())
-        .collect::<Option<Vec<_>>>()?;
+    let versions = (0..r.count()?).map(|_| r.str()).collect::<Option<Vec<_>>>()?;
     let mut ranges = Vec::with_capacity(1);
     for _ in 0..r.count()? {
         let kind = match r.u8()? {
@@ -150,12 +145,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<StoredEntry> {
                 _ => return None,
             });
         }
-        ranges.push(Range {
-            kind,
-            repo,
-            events,
-            database_specific: None,
-        });
+        ranges.push(Range { kind, repo, events, database_specific: None });
     }
     if !r.0.is_empty() {
         return None;
@@ -168,12 +158,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<StoredEntry> {
         ecosystem_specific: None,
         database_specific: None,
     };
-    Some(StoredEntry {
-        package,
-        status,
-        informational,
-        affected,
-    })
+    Some(StoredEntry { package, status, informational, affected })
 }
 
 #[cfg(test)]

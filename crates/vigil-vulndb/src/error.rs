@@ -43,14 +43,10 @@ pub enum Error {
         message: String,
     },
     /// The database file is missing.
-    #[error(
-        "no advisory database at {0}: run `vigil db update` (or `vigil db import PATH...` offline)"
-    )]
+    #[error("no advisory database at {0}: run `vigil db update` (or `vigil db import PATH...` offline)")]
     Missing(PathBuf),
     /// The database was built by another version of Vigil.
-    #[error(
-        "advisory database {path} has schema {found}, this vigil needs {expected}: run `vigil db update`"
-    )]
+    #[error("advisory database {path} has schema {found}, this vigil needs {expected}: run `vigil db update`")]
     Schema {
         /// The file.
         path: PathBuf,

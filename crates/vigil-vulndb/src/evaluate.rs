@@ -82,19 +82,8 @@ impl Check {
         match self {
             Check::ListedVersion { listed } => format!("listed in versions[] as {listed}"),
             Check::NotListed { count } => format!("not among the {count} versions listed"),
-            Check::Range {
-                index,
-                kind,
-                scheme,
-                affected,
-                comparison,
-                ..
-            } => {
-                let verdict = if *affected {
-                    "affected"
-                } else {
-                    "not affected"
-                };
+            Check::Range { index, kind, scheme, affected, comparison, .. } => {
+                let verdict = if *affected { "affected" } else { "not affected" };
                 let comparison = comparison.decision.describe(&comparison.version);
                 format!("range {index} ({kind}, {scheme}): {comparison}: {verdict}")
             }
@@ -128,9 +117,7 @@ pub fn evaluate_affected(entry: Affected, ecosystem: &str, version: &str) -> Eva
         });
         checks.push(match listed {
             Some(v) => Check::ListedVersion { listed: v.clone() },
-            None => Check::NotListed {
-                count: entry.versions.len(),
-            },
+            None => Check::NotListed { count: entry.versions.len() },
         });
     }
     for (index, range) in entry.ranges.into_iter().enumerate() {
@@ -139,25 +126,16 @@ pub fn evaluate_affected(entry: Affected, ecosystem: &str, version: &str) -> Eva
             RangeKind::Ecosystem => ("ECOSYSTEM", scheme),
             RangeKind::Git => {
                 let repo = range.repo.as_deref().unwrap_or("unknown repository");
-                checks.push(Check::NotEvaluated {
-                    index,
-                    reason: format!("GIT range (commits of {repo})"),
-                });
+                checks.push(Check::NotEvaluated { index, reason: format!("GIT range (commits of {repo})") });
                 continue;
             }
             RangeKind::Unknown => {
-                checks.push(Check::NotEvaluated {
-                    index,
-                    reason: "unknown range type".into(),
-                });
+                checks.push(Check::NotEvaluated { index, reason: "unknown range type".into() });
                 continue;
             }
         };
         let Some(range_scheme) = range_scheme else {
-            checks.push(Check::NotEvaluated {
-                index,
-                reason: format!("no version scheme for ecosystem {ecosystem}"),
-            });
+            checks.push(Check::NotEvaluated { index, reason: format!("no version scheme for ecosystem {ecosystem}") });
             continue;
         };
         let decision: Decision = evaluate(range_scheme, &range.events, version);
@@ -167,16 +145,10 @@ pub fn evaluate_affected(entry: Affected, ecosystem: &str, version: &str) -> Eva
             scheme: range_scheme.name(),
             events: range.events,
             affected: decision.is_affected(),
-            comparison: Comparison {
-                decision,
-                version: shared_version.clone(),
-            },
+            comparison: Comparison { decision, version: shared_version.clone() },
         });
     }
-    Evaluation {
-        affected: checks.iter().any(Check::is_affected),
-        checks,
-    }
+    Evaluation { affected: checks.iter().any(Check::is_affected), checks }
 }
 
 /// The `fixed` versions an entry names, in the order given.
@@ -211,10 +183,7 @@ mod tests {
             r#"{"package":{"ecosystem":"PyPI","name":"x"},"versions":["1.0","1.1"],
                "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0"},{"fixed":"2.1"}]}]}"#,
         );
-        assert!(
-            evaluate_affected(e.clone(), "PyPI", "1.0.0").affected,
-            "1.0.0 == 1.0 under PEP 440"
-        );
+        assert!(evaluate_affected(e.clone(), "PyPI", "1.0.0").affected, "1.0.0 == 1.0 under PEP 440");
         assert!(evaluate_affected(e.clone(), "PyPI", "2.0.5").affected);
         assert!(!evaluate_affected(e.clone(), "PyPI", "1.5").affected);
     }

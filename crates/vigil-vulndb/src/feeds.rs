@@ -57,15 +57,11 @@ pub struct Kev {
 /// Parses the KEV JSON catalog.
 pub fn parse_kev(source_name: &str, bytes: &[u8]) -> Result<Kev> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let catalog: KevCatalog =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Feed {
-            source_name: source_name.to_owned(),
-            message: format!("not a KEV catalog: field {}: {}", e.path(), e.inner()),
-        })?;
-    Ok(Kev {
-        version: catalog.catalog_version,
-        entries: catalog.vulnerabilities,
-    })
+    let catalog: KevCatalog = serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Feed {
+        source_name: source_name.to_owned(),
+        message: format!("not a KEV catalog: field {}: {}", e.path(), e.inner()),
+    })?;
+    Ok(Kev { version: catalog.catalog_version, entries: catalog.vulnerabilities })
 }
 
 /// True when the bytes look like a KEV catalog (for `db import` detection).
@@ -105,16 +101,13 @@ pub fn maybe_gunzip(source_name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result
     }
     let mut out = Vec::new();
     let mut reader = flate2::read::MultiGzDecoder::new(&bytes[..]).take(max_bytes + 1);
-    reader.read_to_end(&mut out).map_err(|e| Error::Archive {
-        source_name: source_name.to_owned(),
-        message: format!("bad gzip data: {e}"),
-    })?;
+    reader
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Archive { source_name: source_name.to_owned(), message: format!("bad gzip data: {e}") })?;
     if out.len() as u64 > max_bytes {
         return Err(Error::Archive {
             source_name: source_name.to_owned(),
-            message: format!(
-                "decompresses to more than {max_bytes} bytes (raise --max-bytes if this is genuine)"
-            ),
+            message: format!("decompresses to more than {max_bytes} bytes (raise --max-bytes if this is genuine)"),
         });
     }
     Ok(out)
@@ -122,15 +115,9 @@ pub fn maybe_gunzip(source_name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result
 
 /// Parses an EPSS CSV (already decompressed).
 pub fn parse_epss(source_name: &str, text: &[u8]) -> Result<Epss> {
-    let text = std::str::from_utf8(text).map_err(|e| Error::Feed {
-        source_name: source_name.to_owned(),
-        message: format!("not UTF-8 text: {e}"),
-    })?;
-    let mut epss = Epss {
-        model_version: None,
-        score_date: None,
-        scores: Vec::new(),
-    };
+    let text = std::str::from_utf8(text)
+        .map_err(|e| Error::Feed { source_name: source_name.to_owned(), message: format!("not UTF-8 text: {e}") })?;
+    let mut epss = Epss { model_version: None, score_date: None, scores: Vec::new() };
     let mut header_seen = false;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -172,11 +159,7 @@ pub fn parse_epss(source_name: &str, text: &[u8]) -> Result<Epss> {
         if !(0.0..=1.0).contains(&score) || !(0.0..=1.0).contains(&percentile) {
             return Err(bad("value outside 0..1"));
         }
-        epss.scores.push(EpssScore {
-            cve: cve.trim().to_owned(),
-            score,
-            percentile,
-        });
+        epss.scores.push(EpssScore { cve: cve.trim().to_owned(), score, percentile });
     }
     if !header_seen {
         return Err(Error::Feed {

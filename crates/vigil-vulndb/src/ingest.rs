@@ -118,25 +118,14 @@ pub fn update(plan: &UpdatePlan, target: &Path, progress: &dyn Progress) -> Resu
     let base = plan.osv_base.trim_end_matches('/');
     let remote = base.starts_with("http://") || base.starts_with("https://");
     for eco in &plan.ecosystems {
-        let folder = if remote {
-            encode_segment(eco)
-        } else {
-            eco.clone()
-        };
-        inputs.push(Input::OsvZip {
-            name: eco.clone(),
-            location: format!("{base}/{folder}/all.zip"),
-        });
+        let folder = if remote { encode_segment(eco) } else { eco.clone() };
+        inputs.push(Input::OsvZip { name: eco.clone(), location: format!("{base}/{folder}/all.zip") });
     }
     if let Some(url) = &plan.kev_url {
-        inputs.push(Input::Kev {
-            location: url.clone(),
-        });
+        inputs.push(Input::Kev { location: url.clone() });
     }
     if let Some(url) = &plan.epss_url {
-        inputs.push(Input::Epss {
-            location: url.clone(),
-        });
+        inputs.push(Input::Epss { location: url.clone() });
     }
     build(&inputs, &fetcher, target, progress)
 }
@@ -157,12 +146,7 @@ fn encode_segment(segment: &str) -> String {
 /// Builds the database at `target` from local files and directories: OSV
 /// zips, OSV JSON files, directories of either (searched recursively,
 /// symlinks not followed), KEV JSON and EPSS CSV(.gz).
-pub fn import(
-    paths: &[PathBuf],
-    target: &Path,
-    limits: Limits,
-    progress: &dyn Progress,
-) -> Result<Report> {
+pub fn import(paths: &[PathBuf], target: &Path, limits: Limits, progress: &dyn Progress) -> Result<Report> {
     let mut inputs = Vec::new();
     for path in paths {
         classify(path, &mut inputs, limits)?;
@@ -180,10 +164,7 @@ enum Input {
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| Error::Io { path: path.to_owned(), source }
 }
 
 /// Sorts a local path into inputs.
@@ -193,24 +174,14 @@ fn classify(path: &Path, inputs: &mut Vec<Input>, limits: Limits) -> Result<()> 
     if meta.is_dir() {
         let mut json = Vec::new();
         walk(path, &mut |p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
+            let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
             if name.ends_with(".zip") {
-                inputs.push(Input::OsvZip {
-                    name: zip_name(p),
-                    location: p.display().to_string(),
-                });
+                inputs.push(Input::OsvZip { name: zip_name(p), location: p.display().to_string() });
             } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
-                inputs.push(Input::Epss {
-                    location: p.display().to_string(),
-                });
+                inputs.push(Input::Epss { location: p.display().to_string() });
             } else if name.ends_with(".json") {
                 if name.contains("known_exploited") {
-                    inputs.push(Input::Kev {
-                        location: p.display().to_string(),
-                    });
+                    inputs.push(Input::Kev { location: p.display().to_string() });
                 } else {
                     json.push(p.to_owned());
                 }
@@ -218,39 +189,24 @@ fn classify(path: &Path, inputs: &mut Vec<Input>, limits: Limits) -> Result<()> 
         })?;
         if !json.is_empty() {
             json.sort();
-            inputs.push(Input::OsvFiles {
-                name: location,
-                files: json,
-            });
+            inputs.push(Input::OsvFiles { name: location, files: json });
         }
         return Ok(());
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     if name.ends_with(".zip") {
-        inputs.push(Input::OsvZip {
-            name: zip_name(path),
-            location,
-        });
+        inputs.push(Input::OsvZip { name: zip_name(path), location });
     } else if name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".gz") {
         inputs.push(Input::Epss { location });
     } else if name.ends_with(".json") {
         let mut head = Vec::new();
         std::fs::File::open(path)
-            .and_then(|f| {
-                f.take(limits.max_entry_bytes.min(4096))
-                    .read_to_end(&mut head)
-            })
+            .and_then(|f| f.take(limits.max_entry_bytes.min(4096)).read_to_end(&mut head))
             .map_err(io_err(path))?;
         if looks_like_kev(&head) {
             inputs.push(Input::Kev { location });
         } else {
-            inputs.push(Input::OsvFiles {
-                name: location,
-                files: vec![path.to_owned()],
-            });
+            inputs.push(Input::OsvFiles { name: location, files: vec![path.to_owned()] });
         }
     } else {
         return Err(Error::UnknownInput(path.to_owned()));
@@ -260,10 +216,7 @@ fn classify(path: &Path, inputs: &mut Vec<Input>, limits: Limits) -> Result<()> 
 
 /// The ecosystem name of a zip: its folder for `<Eco>/all.zip`, else its stem.
 fn zip_name(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if stem == "all"
         && let Some(parent) = path.parent().and_then(Path::file_name)
     {
@@ -274,10 +227,8 @@ fn zip_name(path: &Path) -> String {
 
 /// Visits regular files below `dir`, sorted, never following symlinks.
 fn walk(dir: &Path, visit: &mut dyn FnMut(&Path)) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io_err(dir))?
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(io_err(dir))?;
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).map_err(io_err(dir))?.collect::<std::io::Result<Vec<_>>>().map_err(io_err(dir))?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
@@ -318,29 +269,20 @@ impl Fetcher {
         if size > self.limits.max_download_bytes {
             return Err(Error::Archive {
                 source_name: location.to_owned(),
-                message: format!(
-                    "{size} bytes is over the {} byte limit",
-                    self.limits.max_download_bytes
-                ),
+                message: format!("{size} bytes is over the {} byte limit", self.limits.max_download_bytes),
             });
         }
         std::fs::read(&path).map_err(io_err(&path))
     }
 
     fn download(&self, url: &str, label: &str, progress: &dyn Progress) -> Result<Vec<u8>> {
-        let fail = |message: String| Error::Download {
-            url: url.to_owned(),
-            message,
-        };
+        let fail = |message: String| Error::Download { url: url.to_owned(), message };
         let response = self.agent.get(url).call().map_err(|e| match e {
             ureq::Error::StatusCode(code) => fail(format!("HTTP {code}")),
             other => fail(other.to_string()),
         })?;
-        let total: Option<u64> = response
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
+        let total: Option<u64> =
+            response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
         let max = self.limits.max_download_bytes;
         if let Some(total) = total
             && total > max
@@ -352,9 +294,7 @@ impl Fetcher {
         let mut out = Vec::with_capacity(total.unwrap_or(1 << 20).min(max) as usize);
         let mut buf = vec![0u8; 256 << 10];
         loop {
-            let n = body
-                .read(&mut buf)
-                .map_err(|e| fail(format!("transfer failed: {e}")))?;
+            let n = body.read(&mut buf).map_err(|e| fail(format!("transfer failed: {e}")))?;
             if n == 0 {
                 break;
             }
@@ -365,60 +305,32 @@ impl Fetcher {
         if let Some(total) = total
             && out.len() as u64 != total
         {
-            return Err(fail(format!(
-                "cut short: received {} of {total} bytes",
-                out.len()
-            )));
+            return Err(fail(format!("cut short: received {} of {total} bytes", out.len())));
         }
         Ok(out)
     }
 }
 
-fn build(
-    inputs: &[Input],
-    fetcher: &Fetcher,
-    target: &Path,
-    progress: &dyn Progress,
-) -> Result<Report> {
+fn build(inputs: &[Input], fetcher: &Fetcher, target: &Path, progress: &dyn Progress) -> Result<Report> {
     if inputs.is_empty() {
         return Err(Error::NoSources);
     }
     let started = Instant::now();
     let mut builder = Builder::create(target)?;
-    let mut report = Report {
-        path: target.to_owned(),
-        sources: Vec::new(),
-        problems: Vec::new(),
-        records: 0,
-        seconds: 0.0,
-    };
+    let mut report =
+        Report { path: target.to_owned(), sources: Vec::new(), problems: Vec::new(), records: 0, seconds: 0.0 };
     for input in inputs {
         let (kind, name, location, counts) = match input {
             Input::OsvZip { name, location } => {
                 let bytes = fetcher.fetch(location, name, progress)?;
                 let source = builder.add_source("osv", name, location)?;
-                let counts = load_zip(
-                    &bytes,
-                    location,
-                    fetcher.limits,
-                    source,
-                    &mut builder,
-                    &mut report,
-                    progress,
-                )?;
+                let counts = load_zip(&bytes, location, fetcher.limits, source, &mut builder, &mut report, progress)?;
                 builder.finish_source(source, &counts, None)?;
                 ("osv", name.clone(), location.clone(), counts)
             }
             Input::OsvFiles { name, files } => {
                 let source = builder.add_source("osv", name, name)?;
-                let counts = load_files(
-                    files,
-                    fetcher.limits,
-                    source,
-                    &mut builder,
-                    &mut report,
-                    progress,
-                )?;
+                let counts = load_files(files, fetcher.limits, source, &mut builder, &mut report, progress)?;
                 builder.finish_source(source, &counts, None)?;
                 ("osv", name.clone(), name.clone(), counts)
             }
@@ -427,15 +339,8 @@ fn build(
                 let kev = parse_kev(location, &bytes)?;
                 let source = builder.add_source("kev", "CISA KEV", location)?;
                 builder.add_kev(&kev)?;
-                let counts = SourceCounts {
-                    records: kev.entries.len() as u64,
-                    ..SourceCounts::default()
-                };
-                builder.finish_source(
-                    source,
-                    &counts,
-                    Some(&format!("catalog {}", kev.version)),
-                )?;
+                let counts = SourceCounts { records: kev.entries.len() as u64, ..SourceCounts::default() };
+                builder.finish_source(source, &counts, Some(&format!("catalog {}", kev.version)))?;
                 ("kev", "CISA KEV".into(), location.clone(), counts)
             }
             Input::Epss { location } => {
@@ -444,10 +349,7 @@ fn build(
                 let epss = parse_epss(location, &text)?;
                 let source = builder.add_source("epss", "FIRST EPSS", location)?;
                 builder.add_epss(&epss)?;
-                let counts = SourceCounts {
-                    records: epss.scores.len() as u64,
-                    ..SourceCounts::default()
-                };
+                let counts = SourceCounts { records: epss.scores.len() as u64, ..SourceCounts::default() };
                 let detail = format!(
                     "model {}, scores of {}",
                     epss.model_version.as_deref().unwrap_or("unknown"),
@@ -460,12 +362,7 @@ fn build(
         if kind == "osv" {
             report.records += counts.records;
         }
-        report.sources.push(SourceReport {
-            kind: kind.into(),
-            name,
-            location,
-            counts,
-        });
+        report.sources.push(SourceReport { kind: kind.into(), name, location, counts });
     }
     report.path = builder.finish()?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -507,9 +404,7 @@ where
     L: Fn(usize) -> Result<Option<Parsed>> + Sync,
     S: FnMut(Parsed) -> Result<()>,
 {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let next = AtomicUsize::new(0);
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -568,36 +463,21 @@ fn load_zip(
     report: &mut Report,
     progress: &dyn Progress,
 ) -> Result<SourceCounts> {
-    let archive_err = |message: String| Error::Archive {
-        source_name: location.to_owned(),
-        message,
-    };
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
-        archive_err(format!(
-            "not a readable zip archive (truncated or corrupt download?): {e}"
-        ))
-    })?;
+    let archive_err = |message: String| Error::Archive { source_name: location.to_owned(), message };
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| archive_err(format!("not a readable zip archive (truncated or corrupt download?): {e}")))?;
     let count = archive.len();
     if count as u64 > limits.max_entries {
-        return Err(archive_err(format!(
-            "{count} members is over the limit of {}",
-            limits.max_entries
-        )));
+        return Err(archive_err(format!("{count} members is over the limit of {}", limits.max_entries)));
     }
     let total = AtomicU64::new(0);
     let mut counts = SourceCounts::default();
-    progress.begin(
-        &format!("parse {}", zip_label(location)),
-        Some(count as u64),
-        false,
-    );
+    progress.begin(&format!("parse {}", zip_label(location)), Some(count as u64), false);
     let result = {
         let load = |i: usize| -> Result<Option<Parsed>> {
             // A clone shares the parsed central directory; only the cursor is copied.
             let mut archive = archive.clone();
-            let mut file = archive
-                .by_index(i)
-                .map_err(|e| archive_err(format!("member {i}: {e}")))?;
+            let mut file = archive.by_index(i).map_err(|e| archive_err(format!("member {i}: {e}")))?;
             let name = String::from_utf8_lossy(file.name_raw()).into_owned();
             if file.is_dir() || !name.to_ascii_lowercase().ends_with(".json") {
                 return Ok(None);
@@ -622,10 +502,7 @@ fn load_zip(
             }
             let sum = total.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
             if sum > limits.max_total_bytes {
-                return Err(archive_err(format!(
-                    "decompresses past the {} byte limit",
-                    limits.max_total_bytes
-                )));
+                return Err(archive_err(format!("decompresses past the {} byte limit", limits.max_total_bytes)));
             }
             Ok(Some(prepare(&format!("{location}!{name}"), &data)))
         };

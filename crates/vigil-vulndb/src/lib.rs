@@ -47,8 +47,7 @@ pub use store::{Database, SCHEMA_VERSION, SourceCounts};
 /// The public OSV bulk export.
 pub const DEFAULT_OSV_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The CISA KEV catalog.
-pub const DEFAULT_KEV_URL: &str =
-    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
+pub const DEFAULT_KEV_URL: &str = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
 /// The current EPSS scores.
 pub const DEFAULT_EPSS_URL: &str = "https://epss.cyentia.com/epss_scores-current.csv.gz";
 

@@ -142,9 +142,7 @@ impl Database {
             )
             .map_err(self.err())?;
         let (low, high) = ecosystem_bounds(&want);
-        let mut rows = stmt
-            .query(params![want.base(), key, low, high])
-            .map_err(self.err())?;
+        let mut rows = stmt.query(params![want.base(), key, low, high]).map_err(self.err())?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(self.err())? {
             let eco: String = row.get(0).map_err(self.err())?;
@@ -152,12 +150,7 @@ impl Database {
                 continue;
             }
             // Entries were encoded by this build; a broken one is skipped, not fatal.
-            let entry = row
-                .get_ref(1)
-                .map_err(self.err())?
-                .as_blob()
-                .ok()
-                .and_then(decode);
+            let entry = row.get_ref(1).map_err(self.err())?.as_blob().ok().and_then(decode);
             let Some(entry) = entry else { continue };
             let fixed = fixed_versions(&entry.affected);
             let evaluation = evaluate_affected(entry.affected, &eco, version);
@@ -199,9 +192,7 @@ impl Database {
             )
             .map_err(self.err())?;
         let (low, high) = ecosystem_bounds(&want);
-        let n: i64 = stmt
-            .query_row(params![want.base(), key, low, high], |r| r.get(0))
-            .map_err(self.err())?;
+        let n: i64 = stmt.query_row(params![want.base(), key, low, high], |r| r.get(0)).map_err(self.err())?;
         Ok(n as usize)
     }
 
@@ -209,9 +200,11 @@ impl Database {
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         let raw: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT r.record FROM advisories a JOIN records r ON r.advisory = a.id WHERE a.osv_id=?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT r.record FROM advisories a JOIN records r ON r.advisory = a.id WHERE a.osv_id=?1",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.err())?;
         Ok(raw.and_then(|raw| serde_json::from_slice(&raw).ok()))
@@ -232,9 +225,7 @@ impl Database {
                         cve_id: r.get(0)?,
                         date_added: r.get(1)?,
                         due_date: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                        known_ransomware_campaign_use: r
-                            .get::<_, Option<String>>(3)?
-                            .unwrap_or_default(),
+                        known_ransomware_campaign_use: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                         vendor_project: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
                         product: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                         vulnerability_name: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
@@ -252,24 +243,16 @@ impl Database {
 
     /// The highest EPSS score among the CVEs in `ids`.
     pub fn epss(&self, ids: &[String]) -> Result<Option<EpssScore>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT score, percentile FROM epss WHERE cve=?1")
-            .map_err(self.err())?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT score, percentile FROM epss WHERE cve=?1").map_err(self.err())?;
         let mut best: Option<EpssScore> = None;
         for id in ids.iter().filter(|i| i.starts_with("CVE-")) {
-            let hit: Option<(f64, f64)> = stmt
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(self.err())?;
+            let hit: Option<(f64, f64)> =
+                stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(self.err())?;
             if let Some((score, percentile)) = hit
                 && best.as_ref().is_none_or(|b| score > b.score)
             {
-                best = Some(EpssScore {
-                    cve: id.clone(),
-                    score,
-                    percentile,
-                });
+                best = Some(EpssScore { cve: id.clone(), score, percentile });
             }
         }
         Ok(best)
@@ -278,10 +261,7 @@ impl Database {
     /// What the database holds and where it came from.
     pub fn status(&self) -> Result<Status> {
         let count = |sql: &str| -> Result<u64> {
-            self.conn
-                .query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(self.err())
+            self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(self.err())
         };
         let mut stmt = self
             .conn
@@ -309,32 +289,15 @@ impl Database {
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT ecosystem, advisories FROM ecosystems")
-            .map_err(self.err())?;
+        let mut stmt = self.conn.prepare("SELECT ecosystem, advisories FROM ecosystems").map_err(self.err())?;
         let ecosystems = stmt
-            .query_map([], |r| {
-                Ok(EcosystemCount {
-                    ecosystem: r.get(0)?,
-                    advisories: r.get::<_, i64>(1)? as u64,
-                })
-            })
+            .query_map([], |r| Ok(EcosystemCount { ecosystem: r.get(0)?, advisories: r.get::<_, i64>(1)? as u64 }))
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT file, field, message FROM problems LIMIT 50")
-            .map_err(self.err())?;
+        let mut stmt = self.conn.prepare("SELECT file, field, message FROM problems LIMIT 50").map_err(self.err())?;
         let problems = stmt
-            .query_map([], |r| {
-                Ok(Problem {
-                    file: r.get(0)?,
-                    field: r.get(1)?,
-                    message: r.get(2)?,
-                })
-            })
+            .query_map([], |r| Ok(Problem { file: r.get(0)?, field: r.get(1)?, message: r.get(2)? }))
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;

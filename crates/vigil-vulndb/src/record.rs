@@ -60,11 +60,7 @@ pub(crate) enum Parsed {
 }
 
 fn problem(file: &str, field: Option<String>, message: impl Into<String>) -> Parsed {
-    Parsed::Malformed(Problem {
-        file: file.to_owned(),
-        field,
-        message: message.into(),
-    })
+    Parsed::Malformed(Problem { file: file.to_owned(), field, message: message.into() })
 }
 
 /// Parses and validates one OSV record.
@@ -98,11 +94,7 @@ pub(crate) fn prepare(file: &str, bytes: &[u8]) -> Parsed {
             match range.kind {
                 RangeKind::Git => git_ranges += 1,
                 RangeKind::Ecosystem | RangeKind::Semver => {
-                    if !range
-                        .events
-                        .iter()
-                        .any(|e| matches!(e, Event::Introduced(_)))
-                    {
+                    if !range.events.iter().any(|e| matches!(e, Event::Introduced(_))) {
                         return problem(
                             file,
                             Some(format!("affected[{i}].ranges[{j}].events")),
@@ -117,18 +109,10 @@ pub(crate) fn prepare(file: &str, bytes: &[u8]) -> Parsed {
             continue;
         };
         if package.ecosystem.trim().is_empty() {
-            return problem(
-                file,
-                Some(format!("affected[{i}].package.ecosystem")),
-                "empty ecosystem",
-            );
+            return problem(file, Some(format!("affected[{i}].package.ecosystem")), "empty ecosystem");
         }
         if package.name.trim().is_empty() {
-            return problem(
-                file,
-                Some(format!("affected[{i}].package.name")),
-                "empty package name",
-            );
+            return problem(file, Some(format!("affected[{i}].package.name")), "empty package name");
         }
         let eco = Ecosystem::parse(&package.ecosystem);
 
@@ -189,42 +173,23 @@ mod tests {
 
     #[test]
     fn malformed_records_name_the_field() {
-        let Parsed::Malformed(p) = prepare(
-            "x.json",
-            br#"{"id":"A","affected":[{"ranges":[{"type":"ECOSYSTEM","events":[{"fixed":1}]}]}]}"#,
-        ) else {
+        let Parsed::Malformed(p) =
+            prepare("x.json", br#"{"id":"A","affected":[{"ranges":[{"type":"ECOSYSTEM","events":[{"fixed":1}]}]}]}"#)
+        else {
             panic!("expected a problem")
         };
-        assert_eq!(
-            p.field.as_deref(),
-            Some("affected[0].ranges[0].events[0].fixed")
-        );
+        assert_eq!(p.field.as_deref(), Some("affected[0].ranges[0].events[0].fixed"));
         let Parsed::Malformed(p) = prepare("y.json", br#"{"id":"A","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"SEMVER","events":[{"fixed":"1.0.0"}]}]}]}"#)
         else {
             panic!("expected a problem")
         };
-        assert_eq!(
-            p.to_string(),
-            "y.json: field affected[0].ranges[0].events: range has no introduced event"
-        );
-        assert!(matches!(
-            prepare("z.json", b"{\"id\": \"A\"} trailing"),
-            Parsed::Malformed(_)
-        ));
-        assert!(matches!(
-            prepare(
-                "w.json",
-                br#"{"id":"A","withdrawn":"2024-01-01T00:00:00Z"}"#
-            ),
-            Parsed::Withdrawn
-        ));
+        assert_eq!(p.to_string(), "y.json: field affected[0].ranges[0].events: range has no introduced event");
+        assert!(matches!(prepare("z.json", b"{\"id\": \"A\"} trailing"), Parsed::Malformed(_)));
+        assert!(matches!(prepare("w.json", br#"{"id":"A","withdrawn":"2024-01-01T00:00:00Z"}"#), Parsed::Withdrawn));
     }
 
     #[test]
     fn minify_keeps_strings() {
-        assert_eq!(
-            minify_json(b"{ \"a b\" : [ 1, \"x \\\" y\" ] }\n"),
-            b"{\"a b\":[1,\"x \\\" y\"]}".to_vec()
-        );
+        assert_eq!(minify_json(b"{ \"a b\" : [ 1, \"x \\\" y\" ] }\n"), b"{\"a b\":[1,\"x \\\" y\"]}".to_vec());
     }
 }

@@ -43,11 +43,8 @@ pub fn score_vector(vector: &str) -> Option<f64> {
 /// Scores a record. Record-level entries and every affected entry's entries
 /// are considered; the preferred CVSS version wins, the highest score within it.
 pub fn score_record(record: &Record) -> Option<Scored> {
-    let entries: Vec<&SeverityEntry> = record
-        .severity
-        .iter()
-        .chain(record.affected.iter().flat_map(|a| a.severity.iter()))
-        .collect();
+    let entries: Vec<&SeverityEntry> =
+        record.severity.iter().chain(record.affected.iter().flat_map(|a| a.severity.iter())).collect();
     let mut best: Option<(u8, f64, &SeverityEntry)> = None;
     for entry in &entries {
         let Some(pref) = preference(&entry.kind) else {
@@ -75,27 +72,15 @@ pub fn score_record(record: &Record) -> Option<Scored> {
     // Rating words.
     for entry in &entries {
         if let Some(severity) = Severity::from_rating(&entry.score) {
-            return Some(Scored {
-                severity,
-                score: None,
-                vector: None,
-                source: entry.kind.clone(),
-            });
+            return Some(Scored { severity, score: None, vector: None, source: entry.kind.clone() });
         }
     }
     let specific = record.database_specific.as_ref();
     for field in ["severity", "priority"] {
-        if let Some(severity) = specific
-            .and_then(|d| d.get(field))
-            .and_then(Value::as_str)
-            .and_then(Severity::from_rating)
+        if let Some(severity) =
+            specific.and_then(|d| d.get(field)).and_then(Value::as_str).and_then(Severity::from_rating)
         {
-            return Some(Scored {
-                severity,
-                score: None,
-                vector: None,
-                source: format!("database_specific.{field}"),
-            });
+            return Some(Scored { severity, score: None, vector: None, source: format!("database_specific.{field}") });
         }
     }
     None
@@ -107,13 +92,9 @@ mod tests {
 
     #[test]
     fn scores_every_cvss_version() {
-        assert_eq!(
-            score_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
-            Some(9.8)
-        );
+        assert_eq!(score_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
         assert_eq!(score_vector("AV:N/AC:L/Au:N/C:P/I:P/A:P"), Some(7.5));
-        let v4 = score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
-            .unwrap();
+        let v4 = score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
         assert!((v4 - 9.3).abs() < 1e-9, "{v4}");
         assert_eq!(score_vector("CVSS:3.1/garbage"), None);
     }
@@ -127,13 +108,8 @@ mod tests {
         .unwrap();
         let s = score_record(&r).unwrap();
         assert_eq!((s.source.as_str(), s.severity), ("CVSS_V3", Severity::Low));
-        let r: Record =
-            serde_json::from_str(r#"{"id":"B","database_specific":{"priority":"negligible"}}"#)
-                .unwrap();
+        let r: Record = serde_json::from_str(r#"{"id":"B","database_specific":{"priority":"negligible"}}"#).unwrap();
         let s = score_record(&r).unwrap();
-        assert_eq!(
-            (s.source.as_str(), s.severity),
-            ("database_specific.priority", Severity::Low)
-        );
+        assert_eq!((s.source.as_str(), s.severity), ("database_specific.priority", Severity::Low));
     }
 }

@@ -65,10 +65,7 @@ pub struct SourceCounts {
 }
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Sqlite {
-        path: path.to_owned(),
-        source,
-    }
+    move |source| Error::Sqlite { path: path.to_owned(), source }
 }
 
 /// What the builder remembers of a stored record.
@@ -92,17 +89,9 @@ pub struct Builder {
 impl Builder {
     /// Starts a build that will replace `target`.
     pub fn create(target: &Path) -> Result<Builder> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let file_name = target
-            .file_name()
-            .map_or("vigil.db".into(), |n| n.to_string_lossy().into_owned());
+        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        let file_name = target.file_name().map_or("vigil.db".into(), |n| n.to_string_lossy().into_owned());
         let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         let conn = Connection::open(&tmp).map_err(sql_err(&tmp))?;
@@ -113,13 +102,7 @@ impl Builder {
         .map_err(sql_err(&tmp))?;
         conn.execute_batch(SCHEMA).map_err(sql_err(&tmp))?;
         conn.execute_batch("BEGIN").map_err(sql_err(&tmp))?;
-        Ok(Builder {
-            conn: Some(conn),
-            tmp,
-            target: target.to_owned(),
-            seen: HashMap::new(),
-            stored_problems: 0,
-        })
+        Ok(Builder { conn: Some(conn), tmp, target: target.to_owned(), seen: HashMap::new(), stored_problems: 0 })
     }
 
     fn conn(&self) -> &Connection {
@@ -140,12 +123,7 @@ impl Builder {
     }
 
     /// Stores the final counts and a free-text detail for a source.
-    pub fn finish_source(
-        &mut self,
-        source: i64,
-        counts: &SourceCounts,
-        detail: Option<&str>,
-    ) -> Result<()> {
+    pub fn finish_source(&mut self, source: i64, counts: &SourceCounts, detail: Option<&str>) -> Result<()> {
         self.conn()
             .execute(
                 "UPDATE sources SET records=?2, skipped=?3, withdrawn=?4, duplicates=?5, git_ranges=?6, detail=?7
@@ -171,17 +149,8 @@ impl Builder {
         }
         self.stored_problems += 1;
         self.conn()
-            .prepare_cached(
-                "INSERT INTO problems(source, file, field, message) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    source,
-                    problem.file,
-                    problem.field,
-                    problem.message
-                ])
-            })
+            .prepare_cached("INSERT INTO problems(source, file, field, message) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute(params![source, problem.file, problem.field, problem.message]))
             .map_err(sql_err(&self.tmp))?;
         Ok(())
     }
@@ -246,23 +215,16 @@ impl Builder {
                 .map_err(&err)?;
             for (seq, a) in rec.affected.iter().enumerate() {
                 let seq = seq as i64;
-                ins.execute(params![a.base, a.name, a.ecosystem, rowid, seq, a.entry])
-                    .map_err(&err)?;
+                ins.execute(params![a.base, a.name, a.ecosystem, rowid, seq, a.entry]).map_err(&err)?;
                 keys.push((a.base.clone(), a.name.clone(), a.ecosystem.clone(), seq));
             }
-            let mut ins = conn
-                .prepare_cached("INSERT INTO aliases(alias, advisory) VALUES (?1, ?2)")
-                .map_err(&err)?;
+            let mut ins = conn.prepare_cached("INSERT INTO aliases(alias, advisory) VALUES (?1, ?2)").map_err(&err)?;
             ins.execute(params![rec.id, rowid]).map_err(&err)?;
             for alias in &rec.aliases {
                 ins.execute(params![alias, rowid]).map_err(&err)?;
             }
         }
-        let stored = StoredRecord {
-            rowid,
-            modified: rec.modified.clone(),
-            keys,
-        };
+        let stored = StoredRecord { rowid, modified: rec.modified.clone(), keys };
         let was_dup = self.seen.insert(rec.id.clone(), stored).is_some();
         Ok(!was_dup)
     }
@@ -298,13 +260,10 @@ impl Builder {
         let err = sql_err(&self.tmp);
         let mut ins = self
             .conn()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO epss(cve, score, percentile) VALUES (?1, ?2, ?3)",
-            )
+            .prepare_cached("INSERT OR REPLACE INTO epss(cve, score, percentile) VALUES (?1, ?2, ?3)")
             .map_err(&err)?;
         for s in &epss.scores {
-            ins.execute(params![s.cve, s.score, s.percentile])
-                .map_err(&err)?;
+            ins.execute(params![s.cve, s.score, s.percentile]).map_err(&err)?;
         }
         drop(ins);
         if let Some(date) = &epss.score_date {
@@ -315,10 +274,7 @@ impl Builder {
 
     fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn()
-            .execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-                params![key, value],
-            )
+            .execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", params![key, value])
             .map_err(sql_err(&self.tmp))?;
         Ok(())
     }
@@ -332,17 +288,12 @@ impl Builder {
         let conn = self.conn.take().expect("connection is open until finish");
         conn.execute_batch(INDEXES).map_err(sql_err(&self.tmp))?;
         conn.execute_batch("COMMIT").map_err(sql_err(&self.tmp))?;
-        conn.close().map_err(|(_, e)| Error::Sqlite {
-            path: self.tmp.clone(),
-            source: e,
-        })?;
+        conn.close().map_err(|(_, e)| Error::Sqlite { path: self.tmp.clone(), source: e })?;
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| Error::Io { path, source }
         };
-        File::open(&self.tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(io(&self.tmp))?;
+        File::open(&self.tmp).and_then(|f| f.sync_all()).map_err(io(&self.tmp))?;
         std::fs::rename(&self.tmp, &self.target).map_err(io(&self.target))?;
         if let Some(dir) = self.target.parent().filter(|p| !p.as_os_str().is_empty()) {
             // Make the rename durable; not every filesystem allows this, so failures are ignored.
@@ -393,33 +344,19 @@ impl Database {
         let uri = format!("file:{}?immutable=1", uri_escape(&path.to_string_lossy()));
         let conn = Connection::open_with_flags(
             uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(sql_err(path))?;
-        conn.execute_batch("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;")
-            .map_err(sql_err(path))?;
+        conn.execute_batch("PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;").map_err(sql_err(path))?;
         let found: Option<String> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key='schema_version'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
             .optional()
             .map_err(sql_err(path))?;
         let found = found.unwrap_or_else(|| "none".into());
         if found != SCHEMA_VERSION.to_string() {
-            return Err(Error::Schema {
-                path: path.to_owned(),
-                found,
-                expected: SCHEMA_VERSION,
-            });
+            return Err(Error::Schema { path: path.to_owned(), found, expected: SCHEMA_VERSION });
         }
-        Ok(Database {
-            conn,
-            path: path.to_owned(),
-        })
+        Ok(Database { conn, path: path.to_owned() })
     }
 
     /// The file this handle reads.
@@ -433,18 +370,12 @@ impl Database {
 
     /// A value from the `meta` table.
     pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(self.err())
+        self.conn.query_row("SELECT value FROM meta WHERE key=?1", [key], |r| r.get(0)).optional().map_err(self.err())
     }
 
     /// When the database was built (Unix seconds).
     pub fn built_at(&self) -> Result<i64> {
-        Ok(self
-            .meta("built_at")?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        Ok(self.meta("built_at")?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     /// How old the database is, in seconds.

@@ -12,18 +12,12 @@ use proptest::prelude::*;
 use vigil_vulndb::{Database, Limits, NoProgress, import};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
 }
 
 fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in members {
         zip.start_file(*name, options).unwrap();
         zip.write_all(data).unwrap();
@@ -35,18 +29,11 @@ fn real_zip() -> Vec<u8> {
     let a = fixture("RUSTSEC-2021-0003.json");
     let b = fixture("PYSEC-2012-1.json");
     let c = fixture("UBUNTU-CVE-2007-0255.json");
-    zip_of(&[
-        ("RUSTSEC-2021-0003.json", &a),
-        ("PYSEC-2012-1.json", &b),
-        ("UBUNTU-CVE-2007-0255.json", &c),
-    ])
+    zip_of(&[("RUSTSEC-2021-0003.json", &a), ("PYSEC-2012-1.json", &b), ("UBUNTU-CVE-2007-0255.json", &c)])
 }
 
 fn cases() -> u32 {
-    std::env::var("VIGIL_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
+    std::env::var("VIGIL_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
 }
 
 /// Imports `bytes` saved as `name`; on success, exercises the result.
@@ -58,11 +45,9 @@ fn import_bytes(name: &str, bytes: &[u8], limits: Limits) {
     if import(&[input], &db, limits, &NoProgress).is_ok() {
         let database = Database::open(&db).unwrap();
         database.status().unwrap();
-        for (eco, name, version) in [
-            ("crates.io", "smallvec", "1.6.0"),
-            ("PyPI", "beaker", "1.5"),
-            ("Ubuntu:18.04", "xine-ui", "1"),
-        ] {
+        for (eco, name, version) in
+            [("crates.io", "smallvec", "1.6.0"), ("PyPI", "beaker", "1.5"), ("Ubuntu:18.04", "xine-ui", "1")]
+        {
             database.candidates(eco, name, version).unwrap();
         }
     }
@@ -80,11 +65,7 @@ fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
         prop_oneof![
             (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
             any::<usize>().prop_map(Mutation::Truncate),
-            (
-                any::<usize>(),
-                proptest::collection::vec(any::<u8>(), 1..16)
-            )
-                .prop_map(|(i, v)| Mutation::Insert(i, v)),
+            (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, v)| Mutation::Insert(i, v)),
         ],
         1..6,
     )
@@ -164,37 +145,17 @@ proptest! {
 fn zip_bomb_is_refused_with_a_clear_error() {
     let zeros = vec![b' '; 20 << 20];
     let bomb = zip_of(&[("bomb.json", &zeros)]);
-    assert!(
-        bomb.len() < 1 << 20,
-        "compressed bomb should be small: {}",
-        bomb.len()
-    );
+    assert!(bomb.len() < 1 << 20, "compressed bomb should be small: {}", bomb.len());
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("all.zip");
     std::fs::write(&input, &bomb).unwrap();
-    let limits = Limits {
-        max_entry_bytes: 1 << 20,
-        ..Limits::default()
-    };
-    let err = import(
-        std::slice::from_ref(&input),
-        &dir.path().join("vigil.db"),
-        limits,
-        &NoProgress,
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("bomb.json") && err.contains("byte limit"),
-        "{err}"
-    );
-    let limits = Limits {
-        max_total_bytes: 1 << 20,
-        ..Limits::default()
-    };
-    let err = import(&[input], &dir.path().join("vigil.db"), limits, &NoProgress)
+    let limits = Limits { max_entry_bytes: 1 << 20, ..Limits::default() };
+    let err = import(std::slice::from_ref(&input), &dir.path().join("vigil.db"), limits, &NoProgress)
         .unwrap_err()
         .to_string();
+    assert!(err.contains("bomb.json") && err.contains("byte limit"), "{err}");
+    let limits = Limits { max_total_bytes: 1 << 20, ..Limits::default() };
+    let err = import(&[input], &dir.path().join("vigil.db"), limits, &NoProgress).unwrap_err().to_string();
     assert!(err.contains("byte limit"), "{err}");
     assert!(!dir.path().join("vigil.db").exists());
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vigil_vulndb::{
-    Candidate, DEFAULT_ECOSYSTEMS, DEFAULT_EPSS_URL, DEFAULT_KEV_URL, DEFAULT_OSV_BASE, Database,
-    Limits, Report, UpdatePlan,
+    Candidate, DEFAULT_ECOSYSTEMS, DEFAULT_EPSS_URL, DEFAULT_KEV_URL, DEFAULT_OSV_BASE, Database, Limits, Report,
+    UpdatePlan,
 };
 
 use crate::cli::{Format, LimitArgs, UpdateArgs};
@@ -27,41 +27,22 @@ fn feed(off: bool, flag: Option<String>, config: Option<&String>, default: &str)
     if off {
         return None;
     }
-    let url = flag
-        .or_else(|| config.cloned())
-        .unwrap_or_else(|| default.to_owned());
+    let url = flag.or_else(|| config.cloned()).unwrap_or_else(|| default.to_owned());
     (!url.trim().is_empty()).then_some(url)
 }
 
 /// Downloads and rebuilds.
 pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Result<()> {
     let ecosystems = if args.ecosystems.is_empty() {
-        config
-            .db
-            .ecosystems
-            .clone()
-            .unwrap_or_else(|| DEFAULT_ECOSYSTEMS.iter().map(|s| (*s).to_owned()).collect())
+        config.db.ecosystems.clone().unwrap_or_else(|| DEFAULT_ECOSYSTEMS.iter().map(|s| (*s).to_owned()).collect())
     } else {
         args.ecosystems
     };
     let plan = UpdatePlan {
-        osv_base: args
-            .osv_base
-            .or_else(|| config.db.osv_base.clone())
-            .unwrap_or_else(|| DEFAULT_OSV_BASE.to_owned()),
+        osv_base: args.osv_base.or_else(|| config.db.osv_base.clone()).unwrap_or_else(|| DEFAULT_OSV_BASE.to_owned()),
         ecosystems,
-        kev_url: feed(
-            args.no_kev,
-            args.kev_url,
-            config.db.kev_url.as_ref(),
-            DEFAULT_KEV_URL,
-        ),
-        epss_url: feed(
-            args.no_epss,
-            args.epss_url,
-            config.db.epss_url.as_ref(),
-            DEFAULT_EPSS_URL,
-        ),
+        kev_url: feed(args.no_kev, args.kev_url, config.db.kev_url.as_ref(), DEFAULT_KEV_URL),
+        epss_url: feed(args.no_epss, args.epss_url, config.db.epss_url.as_ref(), DEFAULT_EPSS_URL),
         limits: limits(&args.limits),
     };
     let bars = Bars::new(quiet);
@@ -71,13 +52,7 @@ pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Resu
 }
 
 /// Rebuilds from local files.
-pub fn import(
-    db: &Path,
-    paths: &[PathBuf],
-    limit_args: &LimitArgs,
-    format: Format,
-    quiet: bool,
-) -> Result<()> {
+pub fn import(db: &Path, paths: &[PathBuf], limit_args: &LimitArgs, format: Format, quiet: bool) -> Result<()> {
     let bars = Bars::new(quiet);
     let report = vigil_vulndb::import(paths, db, limits(limit_args), &bars)
         .context("database import failed; the previous database (if any) is unchanged")?;
@@ -91,12 +66,7 @@ fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "built {} in {:.2} s",
-        report.path.display(),
-        report.seconds
-    )?;
+    writeln!(out, "built {} in {:.2} s", report.path.display(), report.seconds)?;
     for s in &report.sources {
         write_source(&mut out, &s.kind, &s.name, &s.counts)?;
         writeln!(out)?;
@@ -109,20 +79,12 @@ fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
     )?;
     if !report.problems.is_empty() && !quiet {
         let mut err = std::io::stderr().lock();
-        writeln!(
-            err,
-            "warning: {} malformed records skipped:",
-            report.problems.len()
-        )?;
+        writeln!(err, "warning: {} malformed records skipped:", report.problems.len())?;
         for p in report.problems.iter().take(20) {
             writeln!(err, "  {p}")?;
         }
         if report.problems.len() > 20 {
-            writeln!(
-                err,
-                "  ... and {} more (see `vigil db status`)",
-                report.problems.len() - 20
-            )?;
+            writeln!(err, "  ... and {} more (see `vigil db status`)", report.problems.len() - 20)?;
         }
     }
     Ok(())
@@ -130,12 +92,7 @@ fn print_report(report: &Report, format: Format, quiet: bool) -> Result<()> {
 
 /// One line per source: kind, name, record count and, for OSV sources,
 /// what was skipped.
-fn write_source(
-    out: &mut impl Write,
-    kind: &str,
-    name: &str,
-    c: &vigil_vulndb::SourceCounts,
-) -> Result<()> {
+fn write_source(out: &mut impl Write, kind: &str, name: &str, c: &vigil_vulndb::SourceCounts) -> Result<()> {
     write!(out, "  {kind:<5} {name:<14} {:>7} records", c.records)?;
     if kind == "osv" {
         write!(
@@ -181,11 +138,7 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
         out,
         "EPSS:       {} scores{}",
         status.epss_scores,
-        status
-            .epss_score_date
-            .as_deref()
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default()
+        status.epss_score_date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
     )?;
     writeln!(out, "sources:")?;
     for s in &status.sources {
@@ -241,19 +194,12 @@ pub fn explain(
     let database = open(config, db, quiet)?;
     let candidates = database.candidates(ecosystem, package, version)?;
     let affected = candidates.iter().filter(|c| c.evaluation.affected).count();
-    let shown: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| all || c.evaluation.affected)
-        .collect();
+    let shown: Vec<&Candidate> = candidates.iter().filter(|c| all || c.evaluation.affected).collect();
     let mut advisories = Vec::with_capacity(shown.len());
     for c in shown {
         let mut ids = vec![c.id.clone()];
         ids.extend(c.aliases.iter().cloned());
-        advisories.push(Explained {
-            candidate: c,
-            kev: database.kev(&ids)?,
-            epss: database.epss(&ids)?,
-        });
+        advisories.push(Explained { candidate: c, kev: database.kev(&ids)?, epss: database.epss(&ids)? });
     }
     let answer = Explanation {
         ecosystem,
@@ -274,25 +220,15 @@ pub fn explain(
         out,
         "{ecosystem} {package} {version}: {affected} of {} advisories for this package affect this version{}",
         candidates.len(),
-        answer
-            .scheme
-            .map(|s| format!(" (versions ordered by {s})"))
-            .unwrap_or_default()
+        answer.scheme.map(|s| format!(" (versions ordered by {s})")).unwrap_or_default()
     )?;
     if answer.scheme.is_none() {
-        writeln!(
-            out,
-            "warning: Vigil has no version scheme for ecosystem {ecosystem}; ranges are not evaluated"
-        )?;
+        writeln!(out, "warning: Vigil has no version scheme for ecosystem {ecosystem}; ranges are not evaluated")?;
     }
     for e in &answer.advisories {
         let c = e.candidate;
         writeln!(out)?;
-        let verdict = if c.evaluation.affected {
-            "AFFECTED"
-        } else {
-            "not affected"
-        };
+        let verdict = if c.evaluation.affected { "AFFECTED" } else { "not affected" };
         let mut head = format!("{}  {verdict}", c.id);
         if !c.aliases.is_empty() {
             head.push_str(&format!("  ({})", c.aliases.join(", ")));
@@ -302,10 +238,7 @@ pub fn explain(
             writeln!(out, "  {s}")?;
         }
         let severity = match (c.severity, c.cvss_score) {
-            (Some(s), Some(score)) => format!(
-                "{s} {score:.1} from {}",
-                c.severity_source.as_deref().unwrap_or("?")
-            ),
+            (Some(s), Some(score)) => format!("{s} {score:.1} from {}", c.severity_source.as_deref().unwrap_or("?")),
             (Some(s), None) => format!("{s} from {}", c.severity_source.as_deref().unwrap_or("?")),
             _ => "unknown".to_owned(),
         };
@@ -317,11 +250,7 @@ pub fn explain(
         if c.evaluation.checks.is_empty() {
             writeln!(out, "  no ranges and no versions listed: affects nothing")?;
         }
-        let fixed = if c.fixed.is_empty() {
-            "no fix listed".to_owned()
-        } else {
-            c.fixed.join(", ")
-        };
+        let fixed = if c.fixed.is_empty() { "no fix listed".to_owned() } else { c.fixed.join(", ") };
         writeln!(out, "  fixed in: {fixed}")?;
         if let Some(s) = &c.status {
             writeln!(out, "  status:   {s}")?;
@@ -337,11 +266,7 @@ pub fn explain(
             )?;
         }
         if let Some(p) = &e.epss {
-            writeln!(
-                out,
-                "  EPSS:     {} {:.5} (percentile {:.5})",
-                p.cve, p.score, p.percentile
-            )?;
+            writeln!(out, "  EPSS:     {} {:.5} (percentile {:.5})", p.cve, p.score, p.percentile)?;
         }
     }
     Ok(())

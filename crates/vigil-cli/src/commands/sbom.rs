@@ -15,9 +15,8 @@ pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
             args.target.display()
         );
     }
-    let inventory =
-        vigil_inventory::inventory_dir(&args.target, &vigil_inventory::Options::default())
-            .with_context(|| format!("reading {}", args.target.display()))?;
+    let inventory = vigil_inventory::inventory_dir(&args.target, &vigil_inventory::Options::default())
+        .with_context(|| format!("reading {}", args.target.display()))?;
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");
@@ -30,13 +29,10 @@ pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
     };
     let created = vigil_core::time::rfc3339(vigil_core::time::now_unix());
     match &args.output {
-        None => {
-            vigil_report::write_sbom(&inventory, format, &created, &mut std::io::stdout().lock())?
-        }
+        None => vigil_report::write_sbom(&inventory, format, &created, &mut std::io::stdout().lock())?,
         Some(path) => {
             let tmp = path.with_extension("tmp-vigil");
-            let mut file = std::fs::File::create(&tmp)
-                .with_context(|| format!("creating {}", tmp.display()))?;
+            let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
             vigil_report::write_sbom(&inventory, format, &created, &mut file)?;
             file.flush()?;
             std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;

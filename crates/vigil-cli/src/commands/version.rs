@@ -20,10 +20,7 @@ pub fn scheme_for(ecosystem: &str) -> Result<Scheme> {
         return Ok(s);
     }
     let known: Vec<&str> = vigil_version::ECOSYSTEMS.iter().map(|(n, _)| *n).collect();
-    bail!(
-        "unknown ecosystem {ecosystem:?}; known: {}",
-        known.join(", ")
-    )
+    bail!("unknown ecosystem {ecosystem:?}; known: {}", known.join(", "))
 }
 
 /// Compares A and B, or every pair on standard input.
@@ -32,9 +29,7 @@ pub fn compare(ecosystem: &str, a: Option<&str>, b: Option<&str>, stdin: bool) -
     let out = std::io::stdout();
     let mut out = out.lock();
     if !stdin {
-        let (Some(a), Some(b)) = (a, b) else {
-            bail!("give two versions, or --stdin")
-        };
+        let (Some(a), Some(b)) = (a, b) else { bail!("give two versions, or --stdin") };
         writeln!(out, "{}", symbol(scheme.compare(a, b)))?;
         return Ok(());
     }
@@ -43,10 +38,7 @@ pub fn compare(ecosystem: &str, a: Option<&str>, b: Option<&str>, stdin: bool) -
         let mut parts = line.split_whitespace();
         match (parts.next(), parts.next(), parts.next()) {
             (Some(a), Some(b), None) => writeln!(out, "{}", symbol(scheme.compare(a, b)))?,
-            _ => bail!(
-                "standard input line {}: expected two versions separated by whitespace, got {line:?}",
-                n + 1
-            ),
+            _ => bail!("standard input line {}: expected two versions separated by whitespace, got {line:?}", n + 1),
         }
     }
     Ok(())

@@ -16,19 +16,11 @@ pub fn fixtures() -> PathBuf {
 pub fn zip_dir(dir: &Path, zip_path: &Path) {
     std::fs::create_dir_all(zip_path.parent().unwrap()).unwrap();
     let mut zip = zip::ZipWriter::new(std::fs::File::create(zip_path).unwrap());
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    for f in files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "json"))
-    {
-        zip.start_file(f.file_name().unwrap().to_string_lossy(), options)
-            .unwrap();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+        zip.start_file(f.file_name().unwrap().to_string_lossy(), options).unwrap();
         zip.write_all(&std::fs::read(f).unwrap()).unwrap();
     }
     zip.finish().unwrap();
@@ -113,20 +105,10 @@ fn serve(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
     let rel = rel.replace("%3A", ":").replace("%20", " ");
     let file = root.join(&rel);
     let mut body = Vec::new();
-    if rel.contains("..")
-        || std::fs::File::open(&file)
-            .and_then(|mut f| f.read_to_end(&mut body))
-            .is_err()
-    {
-        return stream.write_all(
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
-        );
+    if rel.contains("..") || std::fs::File::open(&file).and_then(|mut f| f.read_to_end(&mut body)).is_err() {
+        return stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");
     }
-    write!(
-        stream,
-        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
+    write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
     if cut {
         stream.write_all(&body[..body.len() / 2])?;
         stream.flush()?;
@@ -171,12 +153,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// Asserts success and parses standard output as JSON.
 pub fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "vigil failed: {}\n{}",
-        stderr(o),
-        stdout(o)
-    );
+    assert!(o.status.success(), "vigil failed: {}\n{}", stderr(o), stdout(o));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
 

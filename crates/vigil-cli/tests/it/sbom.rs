@@ -9,9 +9,7 @@ use std::process::Command;
 use crate::harness::{stderr, stdout, vigil};
 
 fn inventory_fixture(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../vigil-inventory/tests/fixtures")
-        .join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-inventory/tests/fixtures").join(path)
 }
 
 fn rootfs() -> tempfile::TempDir {
@@ -26,35 +24,22 @@ fn rootfs() -> tempfile::TempDir {
         std::fs::copy(inventory_fixture(source), p).unwrap();
     }
     std::fs::create_dir_all(dir.path().join("etc")).unwrap();
-    std::fs::write(
-        dir.path().join("etc/os-release"),
-        "ID=debian\nVERSION_ID=\"12\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
     dir
 }
 
 /// Runs a Python validator snippet on `file`; `None` when the library is
 /// missing (a loud skip, or a failure under `VIGIL_REQUIRE_ORACLES`).
 fn validate(module: &str, program: &str, file: &Path) -> Option<String> {
-    let probe = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output();
+    let probe = Command::new("python3").args(["-c", &format!("import {module}")]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
         let msg = format!("Python module {module} is not installed (scripts/test.sh installs it)");
         assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
         eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
         return None;
     }
-    let out = Command::new("python3")
-        .args(["-c", program, file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "validator crashed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("python3").args(["-c", program, file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "validator crashed: {}", String::from_utf8_lossy(&out.stderr));
     Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
@@ -65,14 +50,7 @@ fn cyclonedx_is_valid_and_complete() {
     let file = out_dir.path().join("bom.json");
     let o = vigil(
         out_dir.path(),
-        &[
-            "sbom",
-            root.path().to_str().unwrap(),
-            "--format",
-            "cyclonedx",
-            "--output",
-            file.to_str().unwrap(),
-        ],
+        &["sbom", root.path().to_str().unwrap(), "--format", "cyclonedx", "--output", file.to_str().unwrap()],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -80,13 +58,12 @@ fn cyclonedx_is_valid_and_complete() {
     let comps = bom["components"].as_array().unwrap();
     // 32 dpkg + 3 apk + 129 rpm packages, plus the OS.
     assert_eq!(comps.len(), 32 + 3 + 129 + 1);
-    assert!(comps.iter().all(|c| c["type"] == "operating-system"
-        || c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:"))));
     assert!(
         comps
             .iter()
-            .any(|c| c["purl"] == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12")
+            .all(|c| c["type"] == "operating-system" || c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:")))
     );
+    assert!(comps.iter().any(|c| c["purl"] == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12"));
     let program = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
                    print(JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read()) or 'valid')";
     if let Some(verdict) = validate("cyclonedx.validation.json", program, &file) {
@@ -98,21 +75,14 @@ fn cyclonedx_is_valid_and_complete() {
 fn spdx_is_valid_and_complete() {
     let root = rootfs();
     let out_dir = tempfile::tempdir().unwrap();
-    let o = vigil(
-        out_dir.path(),
-        &["sbom", root.path().to_str().unwrap(), "--format", "spdx"],
-    );
+    let o = vigil(out_dir.path(), &["sbom", root.path().to_str().unwrap(), "--format", "spdx"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let file = out_dir.path().join("sbom.spdx.json");
     std::fs::write(&file, stdout(&o)).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["spdxVersion"], "SPDX-2.3");
-    let purls = doc["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["externalRefs"][0]["referenceType"] == "purl")
-        .count();
+    let purls =
+        doc["packages"].as_array().unwrap().iter().filter(|p| p["externalRefs"][0]["referenceType"] == "purl").count();
     assert_eq!(purls, 32 + 3 + 129);
     let program = "import sys\nfrom spdx_tools.spdx.parser.parse_anything import parse_file\n\
                    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document\n\

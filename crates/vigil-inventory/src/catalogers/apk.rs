@@ -29,7 +29,13 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let distro = ctx.os.and_then(|o| o.version_id.clone());
     for (n, stanza) in text.split("\n\n").enumerate() {
         let mut fields = std::collections::HashMap::new();
+        let mut dir = "";
         for line in stanza.lines() {
+            if let Some(d) = line.strip_prefix("F:") {
+                dir = d;
+            } else if let Some(file) = line.strip_prefix("R:") {
+                found.owned.push(if dir.is_empty() { format!("/{file}") } else { format!("/{dir}/{file}") });
+            }
             if let Some((k, v)) = line.split_once(':')
                 && k.len() == 1
             {
@@ -38,10 +44,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         }
         let (Some(name), Some(version)) = (fields.get("P"), fields.get("V")) else {
             if !stanza.trim().is_empty() {
-                found.warnings.push(format!(
-                    "apk: {INSTALLED}: stanza {} has no P: or V: line",
-                    n + 1
-                ));
+                found.warnings.push(format!("apk: {INSTALLED}: stanza {} has no P: or V: line", n + 1));
             }
             continue;
         };
@@ -53,11 +56,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         if let Some(d) = &distro {
             qualifiers.push(format!("distro={}", purl_encode(d)));
         }
-        let mut purl = format!(
-            "pkg:apk/{namespace}/{}@{}",
-            purl_encode(name),
-            purl_encode(version)
-        );
+        let mut purl = format!("pkg:apk/{namespace}/{}@{}", purl_encode(name), purl_encode(version));
         if !qualifiers.is_empty() {
             purl.push('?');
             purl.push_str(&qualifiers.join("&"));
@@ -73,10 +72,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
             }),
             arch,
             license: fields.get("L").map(|s| (*s).to_owned()),
-            location: Location {
-                path: INSTALLED.to_owned(),
-                layer: None,
-            },
+            location: Location { path: INSTALLED.to_owned(), layer: None },
             cataloger: ID.to_owned(),
         });
     }

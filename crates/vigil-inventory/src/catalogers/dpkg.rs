@@ -14,6 +14,7 @@ pub const ID: &str = "dpkg";
 
 const STATUS: &str = "/var/lib/dpkg/status";
 const STATUS_D: &str = "/var/lib/dpkg/status.d";
+const INFO: &str = "/var/lib/dpkg/info";
 
 /// Splits deb822 text into paragraphs of `(field, value)`; continuation
 /// lines are joined to the field they continue.
@@ -41,49 +42,31 @@ pub fn paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
 }
 
 fn field<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    p.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    p.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// Packages of one status file.
 fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec<Package> {
-    let ecosystem = ctx.os_ecosystem(if ctx.os.is_some_and(|o| o.id == "ubuntu") {
-        "Ubuntu"
-    } else {
-        "Debian"
-    });
-    let namespace = ctx.os.map_or(
-        "debian",
-        |o| if o.id == "ubuntu" { "ubuntu" } else { "debian" },
-    );
+    let ecosystem = ctx.os_ecosystem(if ctx.os.is_some_and(|o| o.id == "ubuntu") { "Ubuntu" } else { "Debian" });
+    let namespace = ctx.os.map_or("debian", |o| if o.id == "ubuntu" { "ubuntu" } else { "debian" });
     let distro = ctx.distro();
     let mut out = Vec::new();
     for p in paragraphs(text) {
         let (Some(name), Some(version)) = (field(&p, "Package"), field(&p, "Version")) else {
             continue;
         };
-        let installed =
-            field(&p, "Status").is_some_and(|s| s.split_whitespace().last() == Some("installed"));
+        let installed = field(&p, "Status").is_some_and(|s| s.split_whitespace().last() == Some("installed"));
         if require_status && !installed {
             continue;
         }
         let source = field(&p, "Source").map(|s| match s.split_once('(') {
-            Some((n, v)) => SourcePackage {
-                name: n.trim().to_owned(),
-                version: v.trim_end_matches(')').trim().to_owned(),
-            },
-            None => SourcePackage {
-                name: s.trim().to_owned(),
-                version: version.to_owned(),
-            },
+            Some((n, v)) => {
+                SourcePackage { name: n.trim().to_owned(), version: v.trim_end_matches(')').trim().to_owned() }
+            }
+            None => SourcePackage { name: s.trim().to_owned(), version: version.to_owned() },
         });
         let arch = field(&p, "Architecture").map(str::to_owned);
-        let mut purl = format!(
-            "pkg:deb/{namespace}/{}@{}",
-            purl_encode(name),
-            purl_encode(version)
-        );
+        let mut purl = format!("pkg:deb/{namespace}/{}@{}", purl_encode(name), purl_encode(version));
         let mut qualifiers = Vec::new();
         if let Some(a) = &arch {
             qualifiers.push(format!("arch={}", purl_encode(a)));
@@ -100,16 +83,12 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
             version: version.to_owned(),
             ecosystem: ecosystem.clone(),
             purl,
-            source: Some(source.unwrap_or_else(|| SourcePackage {
-                name: name.to_owned(),
-                version: version.to_owned(),
-            })),
+            source: Some(
+                source.unwrap_or_else(|| SourcePackage { name: name.to_owned(), version: version.to_owned() }),
+            ),
             arch,
             license: None,
-            location: Location {
-                path: path.to_owned(),
-                layer: None,
-            },
+            location: Location { path: path.to_owned(), layer: None },
             cataloger: ID.to_owned(),
         });
     }
@@ -120,24 +99,42 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();
     if let Some(bytes) = ctx.fs.read(STATUS)? {
-        found
-            .packages
-            .extend(parse(ctx, STATUS, &String::from_utf8_lossy(&bytes), true));
+        found.packages.extend(parse(ctx, STATUS, &String::from_utf8_lossy(&bytes), true));
+        // File lists: `info/NAME.list`, or `info/NAME:ARCH.list` for multi-arch packages.
+        for p in &found.packages {
+            let arch = p.arch.as_deref().unwrap_or("");
+            for list in [format!("{INFO}/{}.list", p.name), format!("{INFO}/{}:{arch}.list", p.name)] {
+                match ctx.fs.read(&list) {
+                    Ok(Some(bytes)) => {
+                        found.owned.extend(String::from_utf8_lossy(&bytes).lines().map(str::to_owned));
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => found.warnings.push(format!("dpkg: {e}")),
+                }
+            }
+        }
     }
     for name in ctx.fs.read_dir(STATUS_D)? {
-        if name.ends_with(".md5sums") || name.starts_with('.') {
+        if name.starts_with('.') {
             continue;
         }
         let path = format!("{STATUS_D}/{name}");
-        match ctx.fs.read(&path) {
-            // Distroless entries usually carry no Status field: presence means installed.
-            Ok(Some(bytes)) => {
-                found
-                    .packages
-                    .extend(parse(ctx, &path, &String::from_utf8_lossy(&bytes), false))
+        let bytes = match ctx.fs.read(&path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                found.warnings.push(format!("dpkg: {e}"));
+                continue;
             }
-            Ok(None) => {}
-            Err(e) => found.warnings.push(format!("dpkg: {e}")),
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if name.ends_with(".md5sums") {
+            // `HASH  relative/path` lines: the files the package installed.
+            found.owned.extend(text.lines().filter_map(|l| l.split_once("  ")).map(|(_, f)| format!("/{}", f.trim())));
+        } else {
+            // Distroless entries usually carry no Status field: presence means installed.
+            found.packages.extend(parse(ctx, &path, &text, false));
         }
     }
     Ok(found)

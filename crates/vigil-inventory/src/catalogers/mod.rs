@@ -2,8 +2,11 @@
 //! [`CATALOGERS`]. Adding a format is one module and one row.
 //!
 //! A cataloger reads what it needs through the [`RootFs`] view and returns
-//! packages plus warnings. A broken database is a warning naming the file,
+//! packages plus warnings (and, for OS package managers, the files they
+//! own, so language catalogers skip them). A broken database is a warning naming the file,
 //! never a failure of the whole inventory.
+
+use std::collections::HashSet;
 
 use vigil_core::inventory::{OsInfo, Package};
 
@@ -12,6 +15,7 @@ use crate::fs::RootFs;
 
 pub mod apk;
 pub mod dpkg;
+pub mod lang;
 pub mod rpm;
 
 /// What a cataloger sees.
@@ -20,6 +24,10 @@ pub struct Context<'a> {
     pub fs: &'a RootFs,
     /// The detected OS, if any.
     pub os: Option<&'a OsInfo>,
+    /// Files installed by the OS package managers read so far: language
+    /// metadata among them belongs to an OS package and is not reported
+    /// a second time.
+    pub owned: &'a HashSet<String>,
 }
 
 impl Context<'_> {
@@ -49,6 +57,8 @@ pub struct Found {
     pub packages: Vec<Package>,
     /// Problems, each naming the file.
     pub warnings: Vec<String>,
+    /// Absolute paths of the files the packages installed (OS catalogers).
+    pub owned: Vec<String>,
 }
 
 /// One package-database reader.
@@ -61,16 +71,8 @@ pub struct Cataloger {
 
 /// Every cataloger, run in this order.
 pub static CATALOGERS: &[Cataloger] = &[
-    Cataloger {
-        id: dpkg::ID,
-        catalog: dpkg::catalog,
-    },
-    Cataloger {
-        id: apk::ID,
-        catalog: apk::catalog,
-    },
-    Cataloger {
-        id: rpm::ID,
-        catalog: rpm::catalog,
-    },
+    Cataloger { id: dpkg::ID, catalog: dpkg::catalog },
+    Cataloger { id: apk::ID, catalog: apk::catalog },
+    Cataloger { id: rpm::ID, catalog: rpm::catalog },
+    Cataloger { id: lang::ID, catalog: lang::catalog },
 ];

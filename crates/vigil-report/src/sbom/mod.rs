@@ -55,10 +55,7 @@ pub fn write_sbom(
     created: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let stamp = Stamp {
-        created: created.to_owned(),
-        uuid: content_uuid(inventory),
-    };
+    let stamp = Stamp { created: created.to_owned(), uuid: content_uuid(inventory) };
     let doc = match format {
         SbomFormat::CycloneDx => cyclonedx::render(inventory, &stamp),
         SbomFormat::Spdx => spdx::render(inventory, &stamp),

@@ -11,15 +11,7 @@ use super::Stamp;
 
 /// SPDX ids allow letters, digits, `.` and `-`.
 fn spdx_id(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect()
 }
 
 pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
@@ -60,16 +52,14 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
             "comment": format!("found by {} at {}", p.cataloger, p.location.path),
         });
         if let Some(s) = &p.source {
-            pkg["sourceInfo"] = json!(format!(
-                "built from source package {} {}",
-                s.name, s.version
-            ));
+            pkg["sourceInfo"] = json!(format!("built from source package {} {}", s.name, s.version));
         }
         if let Some(l) = &p.license {
             pkg["licenseComments"] = json!(format!("declared by the package database as: {l}"));
         }
         packages.push(pkg);
-        relationships.push(json!({"spdxElementId": "SPDXRef-Target", "relationshipType": "CONTAINS", "relatedSpdxElement": id}));
+        relationships
+            .push(json!({"spdxElementId": "SPDXRef-Target", "relationshipType": "CONTAINS", "relatedSpdxElement": id}));
     }
     json!({
         "spdxVersion": "SPDX-2.3",

@@ -28,20 +28,12 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn u32_at(&self, at: usize) -> Option<u32> {
         let b: [u8; 4] = self.data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if self.big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
+        Some(if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
 
     fn u16_at(&self, at: usize) -> Option<u16> {
         let b: [u8; 2] = self.data.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if self.big_endian {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
+        Some(if self.big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
     }
 
     fn page(&self, n: u32) -> Option<&[u8]> {
@@ -63,11 +55,7 @@ impl Reader<'_> {
                 return None;
             }
             let next = self.u32_at(base + 16)?;
-            let len = if next == 0 {
-                self.u16_at(base + 22)? as usize
-            } else {
-                self.page_size - PAGE_HEADER
-            };
+            let len = if next == 0 { self.u16_at(base + 22)? as usize } else { self.page_size - PAGE_HEADER };
             out.extend_from_slice(page.get(PAGE_HEADER..PAGE_HEADER.checked_add(len)?)?);
             current = next;
         }
@@ -78,19 +66,13 @@ impl Reader<'_> {
 
 /// The header blobs of a Berkeley DB hash `Packages` file, or why not.
 pub(crate) fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let magic_le = data
-        .get(12..16)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
+    let magic_le = data.get(12..16).map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])));
     let big_endian = match magic_le {
         Some(HASH_MAGIC) => false,
         Some(m) if m.swap_bytes() == HASH_MAGIC => true,
         _ => return Err("not a Berkeley DB hash file (bad magic)".into()),
     };
-    let mut r = Reader {
-        data,
-        big_endian,
-        page_size: 0,
-    };
+    let mut r = Reader { data, big_endian, page_size: 0 };
     let page_size = r.u32_at(20).ok_or("truncated metadata page")? as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(format!("unexpected page size {page_size}"));
@@ -100,9 +82,7 @@ pub(crate) fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     }
     r.page_size = page_size;
     let last = r.u32_at(32).ok_or("truncated metadata page")?;
-    let pages = u32::try_from(data.len() / page_size)
-        .unwrap_or(u32::MAX)
-        .min(last.saturating_add(1));
+    let pages = u32::try_from(data.len() / page_size).unwrap_or(u32::MAX).min(last.saturating_add(1));
     let mut out = Vec::new();
     for n in 1..pages {
         let Some(page) = r.page(n) else { break };
@@ -121,9 +101,7 @@ pub(crate) fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
                 continue;
             }
             let first = r.u32_at(item + 4).ok_or("truncated off-page item")?;
-            let blob = r
-                .overflow(first, pages)
-                .ok_or_else(|| format!("broken overflow chain from page {first}"))?;
+            let blob = r.overflow(first, pages).ok_or_else(|| format!("broken overflow chain from page {first}"))?;
             out.push(blob);
         }
     }

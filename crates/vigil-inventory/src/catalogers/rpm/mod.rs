@@ -47,6 +47,9 @@ const TAG_EPOCH: u32 = 1003;
 const TAG_LICENSE: u32 = 1014;
 const TAG_ARCH: u32 = 1022;
 const TAG_SOURCERPM: u32 = 1044;
+const TAG_DIRINDEXES: u32 = 1116;
+const TAG_BASENAMES: u32 = 1117;
+const TAG_DIRNAMES: u32 = 1118;
 
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
@@ -60,9 +63,7 @@ pub struct Header<'a> {
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
+    Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
 impl<'a> Header<'a> {
@@ -76,12 +77,7 @@ impl<'a> Header<'a> {
         let entries = (0..il)
             .map(|i| {
                 let at = 8 + i * 16;
-                Some([
-                    be32(blob, at)?,
-                    be32(blob, at + 4)?,
-                    be32(blob, at + 8)?,
-                    be32(blob, at + 12)?,
-                ])
+                Some([be32(blob, at)?, be32(blob, at + 4)?, be32(blob, at + 8)?, be32(blob, at + 12)?])
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Header { entries, data })
@@ -102,12 +98,40 @@ impl<'a> Header<'a> {
         Some(String::from_utf8_lossy(&rest[..end]).into_owned())
     }
 
+    /// Every string of a STRING_ARRAY tag (at most `count` of them).
+    pub fn strings(&self, tag: u32) -> Vec<String> {
+        let Some([_, TYPE_STRING_ARRAY, offset, count]) = self.entry(tag) else { return Vec::new() };
+        let mut rest = self.data.get(offset as usize..).unwrap_or(&[]);
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let Some(end) = rest.iter().position(|&b| b == 0) else { break };
+            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+            rest = &rest[end + 1..];
+        }
+        out
+    }
+
+    /// Every value of an INT32 tag.
+    pub fn int32s(&self, tag: u32) -> Vec<u32> {
+        let Some([_, TYPE_INT32, offset, count]) = self.entry(tag) else { return Vec::new() };
+        (0..count as usize).map_while(|i| be32(self.data, (offset as usize).checked_add(i * 4)?)).collect()
+    }
+
+    /// The files the package installed: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`.
+    pub fn files(&self) -> Vec<String> {
+        let dirs = self.strings(TAG_DIRNAMES);
+        let index = self.int32s(TAG_DIRINDEXES);
+        self.strings(TAG_BASENAMES)
+            .into_iter()
+            .zip(index)
+            .filter_map(|(base, i)| dirs.get(i as usize).map(|d| format!("{d}{base}")))
+            .collect()
+    }
+
     /// The first value of an INT32 tag.
     pub fn int32(&self, tag: u32) -> Option<u32> {
         let [_, kind, offset, count] = self.entry(tag)?;
-        (kind == TYPE_INT32 && count >= 1)
-            .then(|| be32(self.data, offset as usize))
-            .flatten()
+        (kind == TYPE_INT32 && count >= 1).then(|| be32(self.data, offset as usize)).flatten()
     }
 }
 
@@ -117,10 +141,7 @@ fn source_rpm(s: &str) -> Option<SourcePackage> {
     let base = base.rsplit_once('.').map_or(base, |(b, _arch)| b);
     let (rest, release) = base.rsplit_once('-')?;
     let (name, version) = rest.rsplit_once('-')?;
-    Some(SourcePackage {
-        name: name.to_owned(),
-        version: format!("{version}-{release}"),
-    })
+    Some(SourcePackage { name: name.to_owned(), version: format!("{version}-{release}") })
 }
 
 /// The OSV ecosystem of an RPM-based OS: the detected release when Vigil
@@ -169,11 +190,8 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
     if let Some(d) = ctx.distro() {
         qualifiers.push(format!("distro={}", purl_encode(&d)));
     }
-    let mut purl = format!(
-        "pkg:rpm/{namespace}/{}@{}",
-        purl_encode(&name),
-        purl_encode(&format!("{version}-{release}"))
-    );
+    let mut purl =
+        format!("pkg:rpm/{namespace}/{}@{}", purl_encode(&name), purl_encode(&format!("{version}-{release}")));
     if !qualifiers.is_empty() {
         purl.push('?');
         purl.push_str(&qualifiers.join("&"));
@@ -186,10 +204,7 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
         ecosystem,
         purl,
         arch,
-        location: Location {
-            path: path.to_owned(),
-            layer: None,
-        },
+        location: Location { path: path.to_owned(), layer: None },
         cataloger: ID.to_owned(),
     })
 }
@@ -200,16 +215,9 @@ fn sqlite_blobs(host: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
     // SQLite never writes a journal or WAL beside it.
     let uri = format!(
         "file:{}?immutable=1",
-        host.display()
-            .to_string()
-            .replace('%', "%25")
-            .replace('?', "%3f")
-            .replace('#', "%23")
+        host.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
     );
-    let conn = Connection::open_with_flags(
-        uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
-    )?;
+    let conn = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)?;
     let mut stmt = conn.prepare("SELECT blob FROM Packages")?;
     let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
     rows.collect()
@@ -237,18 +245,19 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         match blobs {
             Ok(blobs) => {
                 for (i, blob) in blobs.iter().enumerate() {
-                    match Header::parse(blob).and_then(|h| package(ctx, &h, path)) {
-                        Some(p) => found.packages.push(p),
-                        None => found.warnings.push(format!(
-                            "rpm: {path}: package header {} is malformed, skipped",
-                            i + 1
-                        )),
+                    let header = Header::parse(blob);
+                    match header.as_ref().and_then(|h| package(ctx, h, path)) {
+                        Some(p) => {
+                            found.packages.push(p);
+                            found.owned.extend(header.map(|h| h.files()).unwrap_or_default());
+                        }
+                        None => {
+                            found.warnings.push(format!("rpm: {path}: package header {} is malformed, skipped", i + 1))
+                        }
                     }
                 }
             }
-            Err(e) => found
-                .warnings
-                .push(format!("rpm: {path}: not a readable rpm database: {e}")),
+            Err(e) => found.warnings.push(format!("rpm: {path}: not a readable rpm database: {e}")),
         }
         return Ok(found);
     }
@@ -260,12 +269,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn header_file_lists() {
+        // rpm's own bindings (`h[rpm.RPMTAG_FILENAMES]`) list /bin/bash, /bin/bashbug
+        // and /bin/sh first for bash in this database.
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpm/rpmdb.sqlite");
+        let blobs = sqlite_blobs(&db).unwrap();
+        let bash = blobs
+            .iter()
+            .filter_map(|b| Header::parse(b))
+            .find(|h| h.string(TAG_NAME).as_deref() == Some("bash"))
+            .unwrap();
+        assert_eq!(bash.files()[..3], ["/bin/bash", "/bin/bashbug", "/bin/sh"]);
+    }
+
+    #[test]
     fn source_rpm_names() {
         let s = source_rpm("util-linux-2.32.1-42.el8_8.src.rpm").unwrap();
-        assert_eq!(
-            (s.name.as_str(), s.version.as_str()),
-            ("util-linux", "2.32.1-42.el8_8")
-        );
+        assert_eq!((s.name.as_str(), s.version.as_str()), ("util-linux", "2.32.1-42.el8_8"));
         assert!(source_rpm("garbage").is_none());
     }
 

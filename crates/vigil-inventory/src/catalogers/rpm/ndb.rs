@@ -13,9 +13,7 @@ const SLOTS_PER_PAGE: usize = 4096 / 16;
 const BLOCK: usize = 16;
 
 fn le32(d: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        d.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
+    Some(u32::from_le_bytes(d.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
 /// The header blobs of an NDB `Packages.db`, or why not.
@@ -30,9 +28,7 @@ pub(crate) fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
     for slot in 2..pages * SLOTS_PER_PAGE {
         let at = slot * 16;
-        let (Some(magic), Some(index), Some(block)) =
-            (le32(data, at), le32(data, at + 4), le32(data, at + 8))
-        else {
+        let (Some(magic), Some(index), Some(block)) = (le32(data, at), le32(data, at + 4), le32(data, at + 8)) else {
             return Err(format!("truncated slot {slot}"));
         };
         if magic != SLOT_MAGIC {
@@ -41,13 +37,9 @@ pub(crate) fn blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         if index == 0 {
             continue;
         }
-        let blob = (block as usize)
-            .checked_mul(BLOCK)
-            .ok_or("blob offset overflows")?;
+        let blob = (block as usize).checked_mul(BLOCK).ok_or("blob offset overflows")?;
         if le32(data, blob) != Some(BLOB_MAGIC) || le32(data, blob + 4) != Some(index) {
-            return Err(format!(
-                "slot {slot}: no blob for package {index} at block {block}"
-            ));
+            return Err(format!("slot {slot}: no blob for package {index} at block {block}"));
         }
         let len = le32(data, blob + 12).ok_or("truncated blob header")? as usize;
         let start = blob + BLOCK;

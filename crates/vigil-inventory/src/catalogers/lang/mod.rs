@@ -1,0 +1,133 @@
+//! Language package catalogers: lockfiles and installed-package metadata
+//! found anywhere in the target. One module per file format, registered in
+//! [`FORMATS`]; the target is walked once and every file is offered to the
+//! formats whose name test it passes. A file that does not parse is a
+//! warning naming it.
+
+use vigil_core::ecosystem::normalize_name;
+use vigil_core::inventory::{Location, Package, purl_encode};
+
+use super::{Context, Found};
+use crate::error::Result;
+
+mod cargo;
+mod composer;
+mod dist_info;
+mod gemfile;
+mod gomod;
+mod npm;
+mod nuget;
+mod pipfile;
+mod poetry;
+mod requirements;
+mod uv;
+
+/// Cataloger id.
+pub const ID: &str = "lang";
+
+/// Most files and directories walked in one target.
+const MAX_ENTRIES: usize = 5_000_000;
+
+/// One dependency read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dep {
+    /// Name as the ecosystem spells it.
+    pub name: String,
+    /// Exact version.
+    pub version: String,
+}
+
+impl Dep {
+    /// A dependency.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Dep {
+        Dep { name: name.into(), version: version.into() }
+    }
+}
+
+/// One file format.
+pub struct Format {
+    /// Short id (`cargo-lock`), recorded as the package's cataloger.
+    pub id: &'static str,
+    /// OSV ecosystem of its packages.
+    pub ecosystem: &'static str,
+    /// Whether a file (path inside the target) is of this format.
+    pub matches: fn(&str) -> bool,
+    /// Reads the dependencies, or says why not.
+    pub parse: fn(&str) -> Result<Vec<Dep>, String>,
+}
+
+/// Every language format.
+pub static FORMATS: &[Format] = &[
+    cargo::FORMAT,
+    npm::FORMAT,
+    requirements::FORMAT,
+    poetry::FORMAT,
+    uv::FORMAT,
+    pipfile::FORMAT,
+    dist_info::FORMAT,
+    composer::FORMAT,
+    gemfile::FORMAT,
+    gomod::FORMAT,
+    nuget::FORMAT,
+];
+
+/// The file name part of a path.
+pub(crate) fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The package URL of a dependency.
+pub fn purl(ecosystem: &str, name: &str, version: &str) -> String {
+    let v = purl_encode(version);
+    match ecosystem {
+        "crates.io" => format!("pkg:cargo/{}@{v}", purl_encode(name)),
+        "npm" => match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, n)) => format!("pkg:npm/%40{}/{}@{v}", purl_encode(scope), purl_encode(n)),
+            None => format!("pkg:npm/{}@{v}", purl_encode(name)),
+        },
+        "PyPI" => format!("pkg:pypi/{}@{v}", purl_encode(&normalize_name("PyPI", name))),
+        "Go" => format!("pkg:golang/{}@{v}", name.split('/').map(purl_encode).collect::<Vec<_>>().join("/")),
+        "RubyGems" => format!("pkg:gem/{}@{v}", purl_encode(name)),
+        "Packagist" => format!("pkg:composer/{}@{v}", name.split('/').map(purl_encode).collect::<Vec<_>>().join("/")),
+        "NuGet" => format!("pkg:nuget/{}@{v}", purl_encode(name)),
+        other => format!("pkg:generic/{}@{v}?ecosystem={}", purl_encode(name), purl_encode(other)),
+    }
+}
+
+/// Walks the target and reads every language file.
+pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
+    let mut found = Found::default();
+    let mut files: Vec<(String, &Format)> = Vec::new();
+    ctx.fs.walk("/", MAX_ENTRIES, &mut |path| {
+        for format in FORMATS {
+            if (format.matches)(path) && !ctx.owned.contains(path) {
+                files.push((path.to_owned(), format));
+            }
+        }
+    })?;
+    for (path, format) in files {
+        let text = match ctx.fs.read(&path) {
+            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(None) => continue,
+            Err(e) => {
+                found.warnings.push(format!("{}: {e}", format.id));
+                continue;
+            }
+        };
+        match (format.parse)(&text) {
+            Ok(deps) => found.packages.extend(deps.into_iter().map(|d| Package {
+                purl: purl(format.ecosystem, &d.name, &d.version),
+                ecosystem: format.ecosystem.to_owned(),
+                name: d.name,
+                version: d.version,
+                source: None,
+                arch: None,
+                license: None,
+                location: Location { path: path.clone(), layer: None },
+                cataloger: format.id.to_owned(),
+            })),
+            Err(e) => found.warnings.push(format!("{}: {path}: {e}", format.id)),
+        }
+    }
+    Ok(found)
+}

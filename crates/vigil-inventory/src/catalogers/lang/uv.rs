@@ -1,0 +1,19 @@
+//! `uv.lock`: every `[[package]]` except the project itself (a virtual or
+//! editable source).
+
+use super::poetry::toml_packages;
+use super::{Dep, Format, file_name};
+
+/// The format.
+pub const FORMAT: Format = Format { id: "uv-lock", ecosystem: "PyPI", matches, parse };
+
+fn matches(path: &str) -> bool {
+    file_name(path) == "uv.lock"
+}
+
+fn parse(text: &str) -> Result<Vec<Dep>, String> {
+    toml_packages(text, |p| {
+        let source = p.get("source").and_then(|s| s.as_table());
+        !source.is_some_and(|s| s.contains_key("virtual") || s.contains_key("editable"))
+    })
+}

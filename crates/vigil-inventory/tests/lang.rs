@@ -1,0 +1,130 @@
+//! Language catalogers on real lockfiles (this repository's own
+//! `Cargo.lock`, a `package-lock.json` written by npm 11 and a `uv.lock`
+//! written by uv) and on hand-made files covering each format's corners.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use vigil_inventory::{Options, inventory_dir};
+
+/// `cataloger -> [name@version (path)]` for the fixture tree.
+fn found() -> BTreeMap<String, Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app");
+    let inv = inventory_dir(&root, &Options::default()).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    assert!(inv.os.is_none());
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &inv.packages {
+        out.entry(p.cataloger.clone()).or_default().push(format!("{}@{}", p.name, p.version));
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
+}
+
+#[test]
+fn cargo_lock_lists_every_registry_crate() {
+    let all = found();
+    let crates = &all["cargo-lock"];
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app/rust/Cargo.lock"))
+            .unwrap();
+    assert_eq!(crates.len(), text.matches("\nsource = ").count(), "one package per crate with a source");
+    assert!(crates.iter().any(|c| c.starts_with("serde@1.")));
+    assert!(!crates.iter().any(|c| c.starts_with("vigil-")), "workspace members are the project, not dependencies");
+}
+
+#[test]
+fn npm_lockfile_v3() {
+    assert_eq!(
+        found()["npm-lock"],
+        [
+            "@babel/code-frame@7.12.13",
+            "@babel/helper-validator-identifier@7.29.7",
+            "@babel/highlight@7.25.9",
+            "ansi-styles@3.2.1",
+            "chalk@2.4.2",
+            "color-convert@1.9.3",
+            "color-name@1.1.3",
+            "escape-string-regexp@1.0.5",
+            "has-flag@3.0.0",
+            "js-tokens@4.0.0",
+            "lodash@4.17.20",
+            "minimist@1.2.5",
+            "picocolors@1.1.1",
+            "supports-color@5.5.0",
+        ]
+    );
+}
+
+#[test]
+fn python_formats() {
+    let all = found();
+    assert_eq!(
+        all["uv-lock"],
+        [
+            "certifi@2026.10.19.post1",
+            "chardet@3.0.4",
+            "idna@2.10",
+            "jinja2@2.11.2",
+            "markupsafe@3.0.4",
+            "requests@2.25.0",
+            "urllib3@1.26.20"
+        ]
+    );
+    assert_eq!(all["requirements"], ["Django@3.2.4", "requests@2.25.0", "urllib3@1.26.4"]);
+    assert_eq!(all["poetry-lock"], ["Werkzeug@0.15.5", "flask@1.1.2"]);
+    assert_eq!(all["pipfile-lock"], ["pytest@6.2.1", "pyyaml@5.3"]);
+    assert_eq!(all["python-installed"], ["Jinja2@2.10"]);
+}
+
+#[test]
+fn other_ecosystems() {
+    let all = found();
+    assert_eq!(
+        all["composer-lock"],
+        ["guzzlehttp/guzzle@7.4.4", "phpunit/phpunit@9.5.20", "symfony/http-kernel@5.4.9"]
+    );
+    assert_eq!(all["gemfile-lock"], ["actionpack@6.1.4", "nokogiri@1.13.10", "racc@1.6.0", "rack@2.2.3"]);
+    assert_eq!(
+        all["go-mod"],
+        [
+            "github.com/gin-gonic/gin@v1.7.0",
+            "github.com/new/thing@v1.2.0",
+            "golang.org/x/net@v0.0.0-20210226172049-e18ecbb05110",
+            "gopkg.in/yaml.v2@v2.2.8"
+        ]
+    );
+    assert_eq!(all["nuget-lock"], ["Newtonsoft.Json@12.0.1", "System.Text.Encodings.Web@4.5.0"]);
+}
+
+#[test]
+fn purls_and_ecosystems() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app");
+    let inv = inventory_dir(&root, &Options::default()).unwrap();
+    let purl = |name: &str| {
+        inv.packages.iter().find(|p| p.name == name).map(|p| (p.ecosystem.as_str(), p.purl.as_str())).unwrap()
+    };
+    assert_eq!(purl("@babel/code-frame"), ("npm", "pkg:npm/%40babel/code-frame@7.12.13"));
+    assert_eq!(purl("Django"), ("PyPI", "pkg:pypi/django@3.2.4"));
+    assert_eq!(purl("guzzlehttp/guzzle"), ("Packagist", "pkg:composer/guzzlehttp/guzzle@7.4.4"));
+    assert_eq!(purl("github.com/gin-gonic/gin"), ("Go", "pkg:golang/github.com/gin-gonic/gin@v1.7.0"));
+    assert_eq!(purl("Newtonsoft.Json"), ("NuGet", "pkg:nuget/Newtonsoft.Json@12.0.1"));
+    assert_eq!(purl("rack"), ("RubyGems", "pkg:gem/rack@2.2.3"));
+    let lodash = inv.packages.iter().find(|p| p.name == "lodash").unwrap();
+    assert_eq!(lodash.location.path, "/node/package-lock.json");
+}
+
+#[test]
+fn malformed_lockfiles_are_warnings() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("a")).unwrap();
+    std::fs::write(root.path().join("a/Cargo.lock"), "[[package]\nname = ").unwrap();
+    std::fs::write(root.path().join("a/package-lock.json"), "{\"lockfileVersion\": 3").unwrap();
+    std::fs::write(root.path().join("a/requirements.txt"), "flask==1.0\n").unwrap();
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert_eq!(inv.packages.len(), 1);
+    assert!(inv.warnings.iter().any(|w| w.starts_with("cargo-lock: /a/Cargo.lock:")), "{:?}", inv.warnings);
+    assert!(inv.warnings.iter().any(|w| w.starts_with("npm-lock: /a/package-lock.json:")), "{:?}", inv.warnings);
+}

@@ -35,6 +35,55 @@ pub enum Command {
     Db(DbCommand),
     /// Write the inventory of a root filesystem directory as an SBOM
     Sbom(SbomArgs),
+    /// Find known vulnerabilities in a root filesystem directory or a lockfile
+    Scan(ScanArgs),
+}
+
+/// `vigil scan` flags.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A root filesystem directory, a project directory, or one lockfile
+    pub target: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ScanFormatArg::Table)]
+    pub format: ScanFormatArg,
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when a vulnerability of this severity or higher is found
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Leave out vulnerabilities that have no fix yet or will not be fixed
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Report only vulnerabilities known to be exploited (CISA KEV)
+    #[arg(long)]
+    pub exploited_only: bool,
+    /// Do not fetch an advisory database when there is none
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `--format` of `vigil scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormatArg {
+    /// A table for people
+    Table,
+    /// The versioned JSON report
+    Json,
+}
+
+/// A severity threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Low and above
+    Low,
+    /// Medium and above
+    Medium,
+    /// High and above
+    High,
+    /// Critical only
+    Critical,
 }
 
 /// `vigil sbom` flags.

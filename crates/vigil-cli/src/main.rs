@@ -1,7 +1,7 @@
 //! The `vigil` binary: parses the command line and hands each command to
 //! the library crates. No business logic lives here.
 //!
-//! Exit codes: 0 success, 2 error (1 is reserved for "policy failed" gates).
+//! Exit codes: 0 success, 1 a `vigil scan --fail-on` policy failed, 2 error.
 
 #![forbid(unsafe_code)]
 
@@ -23,12 +23,17 @@ use crate::config::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+fn run(cli: Cli) -> Result<ExitCode> {
+    let done = match cli.command {
         Command::Version(VersionCommand::Compare { ecosystem, a, b, stdin }) => {
             commands::version::compare(&ecosystem, a.as_deref(), b.as_deref(), stdin)
         }
         Command::Sbom(args) => commands::sbom::sbom(&args, cli.quiet),
+        Command::Scan(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let db = config.db_path(cli.db_dir.as_deref())?;
+            return commands::scan::scan(&config, &db, &args, cli.quiet);
+        }
         Command::Db(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;
@@ -44,13 +49,14 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             // A closed pipe (`vigil ... | head`) is not an error.
             if err.chain().any(|e| {

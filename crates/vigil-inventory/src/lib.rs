@@ -44,6 +44,27 @@ impl Default for Options {
     }
 }
 
+/// The inventory of one lockfile or package-metadata file (a `Cargo.lock`,
+/// `package-lock.json`, `requirements.txt`, ...), read as its file name says.
+pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lookup = format!("/{name}");
+    let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
+        path: path.display().to_string(),
+        message: "not a directory or a lockfile Vigil reads (Cargo.lock, package-lock.json, requirements*.txt, \
+                  poetry.lock, uv.lock, Pipfile.lock, composer.lock, Gemfile.lock, go.mod, packages.lock.json)"
+            .into(),
+    })?;
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    if meta.len() > options.max_file_bytes {
+        return Err(Error::Path { path: path.display().to_string(), message: "over the file size limit".into() });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let packages = catalogers::lang::packages(format, &path.display().to_string(), &String::from_utf8_lossy(&bytes))
+        .map_err(|message| Error::Path { path: path.display().to_string(), message })?;
+    Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() })
+}
+
 /// The inventory of the root filesystem at `root`.
 pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(root, options.max_file_bytes)?;

@@ -1,6 +1,8 @@
-//! Vigil's output formats. For now: an inventory as an SBOM, in
-//! CycloneDX 1.6 JSON, SPDX 2.3 JSON or Vigil's own JSON. Each format is
-//! one module under `sbom/`, chosen by one `match` on [`SbomFormat`].
+//! Vigil's output formats: an inventory as an SBOM (CycloneDX 1.6 JSON,
+//! SPDX 2.3 JSON or Vigil's own JSON; one module under `sbom/` each, chosen
+//! by one `match` on [`SbomFormat`]) and scan results (a table or the
+//! versioned JSON report; one module under `scan/` each, chosen by
+//! [`ScanFormat`]).
 //!
 //! This crate renders; it scans and matches nothing.
 
@@ -8,5 +10,7 @@
 #![warn(missing_docs)]
 
 mod sbom;
+mod scan;
 
 pub use sbom::{SbomFormat, write_sbom};
+pub use scan::{SCAN_SCHEMA_VERSION, ScanFormat, ScanReport, Summary, write_scan};

@@ -31,24 +31,39 @@ fn feed(off: bool, flag: Option<String>, config: Option<&String>, default: &str)
     (!url.trim().is_empty()).then_some(url)
 }
 
-/// Downloads and rebuilds.
-pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Result<()> {
+/// What `vigil db update` fetches: flags and environment, then the
+/// configuration file, then Vigil's defaults.
+pub fn plan(config: &Config, args: UpdateArgs) -> UpdatePlan {
     let ecosystems = if args.ecosystems.is_empty() {
         config.db.ecosystems.clone().unwrap_or_else(|| DEFAULT_ECOSYSTEMS.iter().map(|s| (*s).to_owned()).collect())
     } else {
         args.ecosystems
     };
-    let plan = UpdatePlan {
+    UpdatePlan {
         osv_base: args.osv_base.or_else(|| config.db.osv_base.clone()).unwrap_or_else(|| DEFAULT_OSV_BASE.to_owned()),
         ecosystems,
         kev_url: feed(args.no_kev, args.kev_url, config.db.kev_url.as_ref(), DEFAULT_KEV_URL),
         epss_url: feed(args.no_epss, args.epss_url, config.db.epss_url.as_ref(), DEFAULT_EPSS_URL),
         limits: limits(&args.limits),
-    };
+    }
+}
+
+/// The plan `vigil db update` would follow with no flags (environment and
+/// configuration still apply).
+pub fn default_plan(config: &Config) -> Result<UpdatePlan> {
+    use clap::{Args, FromArgMatches};
+    let matches = UpdateArgs::augment_args(clap::Command::new("update")).try_get_matches_from(["update"])?;
+    Ok(plan(config, UpdateArgs::from_arg_matches(&matches)?))
+}
+
+/// Downloads and rebuilds.
+pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Result<()> {
+    let format = args.format.format;
+    let plan = plan(config, args);
     let bars = Bars::new(quiet);
     let report = vigil_vulndb::update(&plan, db, &bars)
         .context("database update failed; the previous database (if any) is unchanged")?;
-    print_report(&report, args.format.format, quiet)
+    print_report(&report, format, quiet)
 }
 
 /// Rebuilds from local files.

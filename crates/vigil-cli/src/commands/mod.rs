@@ -3,4 +3,5 @@
 
 pub mod db;
 pub mod sbom;
+pub mod scan;
 pub mod version;

@@ -4,4 +4,5 @@
 mod db;
 mod harness;
 mod sbom;
+mod scan;
 mod version;

@@ -94,6 +94,26 @@ pub fn purl(ecosystem: &str, name: &str, version: &str) -> String {
     }
 }
 
+/// The packages of one file of `format` found at `path`, or a message
+/// naming the file and what is wrong with it.
+pub fn packages(format: &Format, path: &str, text: &str) -> Result<Vec<Package>, String> {
+    let deps = (format.parse)(text).map_err(|e| format!("{}: {path}: {e}", format.id))?;
+    Ok(deps
+        .into_iter()
+        .map(|d| Package {
+            purl: purl(format.ecosystem, &d.name, &d.version),
+            ecosystem: format.ecosystem.to_owned(),
+            name: d.name,
+            version: d.version,
+            source: None,
+            arch: None,
+            license: None,
+            location: Location { path: path.to_owned(), layer: None },
+            cataloger: format.id.to_owned(),
+        })
+        .collect())
+}
+
 /// Walks the target and reads every language file.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();
@@ -114,19 +134,9 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
                 continue;
             }
         };
-        match (format.parse)(&text) {
-            Ok(deps) => found.packages.extend(deps.into_iter().map(|d| Package {
-                purl: purl(format.ecosystem, &d.name, &d.version),
-                ecosystem: format.ecosystem.to_owned(),
-                name: d.name,
-                version: d.version,
-                source: None,
-                arch: None,
-                license: None,
-                location: Location { path: path.clone(), layer: None },
-                cataloger: format.id.to_owned(),
-            })),
-            Err(e) => found.warnings.push(format!("{}: {path}: {e}", format.id)),
+        match packages(format, &path, &text) {
+            Ok(packages) => found.packages.extend(packages),
+            Err(e) => found.warnings.push(e),
         }
     }
     Ok(found)

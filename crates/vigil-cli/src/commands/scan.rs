@@ -1,0 +1,102 @@
+//! `vigil scan`: inventory a target, match it against the advisory
+//! database, report, and gate.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use vigil_core::severity::Severity;
+use vigil_match::{FixStatus, Kind};
+use vigil_report::{ScanFormat, ScanReport};
+use vigil_vulndb::Database;
+
+use crate::cli::{ScanArgs, ScanFormatArg, SeverityArg};
+use crate::config::Config;
+use crate::progress::Bars;
+
+/// Opens the database, fetching one first when there is none (unless offline).
+fn database(config: &Config, path: &Path, offline: bool, quiet: bool) -> Result<Database> {
+    match Database::open(path) {
+        Err(vigil_vulndb::Error::Missing(_)) if offline => bail!(
+            "no advisory database at {}; offline, build one from local files with `vigil db import PATH...`",
+            path.display()
+        ),
+        Err(vigil_vulndb::Error::Missing(_)) => {
+            if !quiet {
+                eprintln!("no advisory database at {}: fetching one (as `vigil db update`)", path.display());
+            }
+            let plan = super::db::default_plan(config)?;
+            vigil_vulndb::update(&plan, path, &Bars::new(quiet)).context(
+                "could not fetch an advisory database; offline, build one from local files with `vigil db import PATH...`",
+            )?;
+            Ok(Database::open(path)?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Scans the target; exit code 1 when `--fail-on` is reached.
+pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
+    let options = vigil_inventory::Options::default();
+    let inventory = if args.target.is_dir() {
+        vigil_inventory::inventory_dir(&args.target, &options)
+    } else {
+        vigil_inventory::inventory_file(&args.target, &options)
+    }
+    .with_context(|| format!("reading {}", args.target.display()))?;
+    if !quiet {
+        for w in &inventory.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let database = database(config, db, args.offline, quiet)?;
+    if !quiet && let Some(warning) = database.staleness_warning(config.max_age_days())? {
+        eprintln!("warning: {warning}");
+    }
+    let mut findings = vigil_match::match_inventory(&database, &inventory)?;
+    if args.ignore_unfixed {
+        findings.retain(|f| f.kind != Kind::Vulnerability || f.fix_status == FixStatus::FixAvailable);
+    }
+    if args.exploited_only {
+        findings.retain(|f| f.kind == Kind::Vulnerability && f.kev.is_some());
+    }
+    let built = vigil_core::time::rfc3339(database.built_at()?);
+    let report = ScanReport::new(
+        inventory.target.clone(),
+        inventory.os.clone(),
+        inventory.packages.len(),
+        built,
+        findings,
+        inventory.warnings.clone(),
+    );
+    let format = match args.format {
+        ScanFormatArg::Table => ScanFormat::Table,
+        ScanFormatArg::Json => ScanFormat::Json,
+    };
+    match &args.output {
+        None => vigil_report::write_scan(&report, format, &mut std::io::stdout().lock())?,
+        Some(path) => {
+            let tmp = path.with_extension("tmp-vigil");
+            let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            vigil_report::write_scan(&report, format, &mut file)?;
+            file.flush()?;
+            std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let Some(threshold) = args.fail_on else { return Ok(ExitCode::SUCCESS) };
+    let threshold = match threshold {
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    };
+    let failing = report.findings.iter().filter(|f| f.kind == Kind::Vulnerability && f.severity >= threshold).count();
+    if failing > 0 {
+        if !quiet {
+            eprintln!("policy failed: {failing} vulnerabilities at or above {threshold}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

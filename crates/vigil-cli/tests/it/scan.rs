@@ -1,0 +1,168 @@
+//! `vigil scan` on a root filesystem and on a lockfile, against the
+//! fixture advisories (real records) with KEV and EPSS: hand-verified
+//! findings, the distro rules, filters and the CI gate's exit codes.
+
+use std::path::Path;
+
+use crate::harness::{Server, fixture_ecosystems, fixtures, json, mirror, stderr, stdout, vigil, vigil_env};
+
+/// A database built offline from the fixture records, KEV and an EPSS file.
+fn database(dir: &Path) {
+    let m = mirror();
+    let osv = fixtures().join("osv");
+    let kev = fixtures().join("kev/known_exploited_vulnerabilities.json");
+    let epss = m.path().join("epss.csv.gz");
+    let o = vigil(dir, &["db", "import", osv.to_str().unwrap(), kev.to_str().unwrap(), epss.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A Debian 10 root filesystem with sudo (KEV-listed CVE-2021-3156 unfixed in
+/// this version), an Ubuntu-style unfixed package and a Rust project.
+fn rootfs() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let w = |path: &str, text: &str| {
+        let p = root.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("etc/os-release", "ID=debian\nVERSION_ID=\"10\"\nPRETTY_NAME=\"Debian GNU/Linux 10 (buster)\"\n");
+    w(
+        "var/lib/dpkg/status",
+        "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.8.27-1+deb10u2\n\n\
+         Package: sudo-ldap\nStatus: install ok installed\nArchitecture: amd64\nSource: sudo\nVersion: 1.8.27-1+deb10u3\n",
+    );
+    w(
+        "srv/app/Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [[package]]\nname = \"libusb\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    );
+    root
+}
+
+fn ids(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["package"]["name"].as_str().unwrap().to_owned(),
+                f["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn scan_a_root_filesystem() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let report = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
+    assert_eq!(report["schema_version"], 1);
+    // Priority order: the KEV-listed DSA first, then by risk; informational last.
+    assert_eq!(
+        ids(&report),
+        [
+            ("DSA-4839-1".to_owned(), "sudo".to_owned(), "vulnerability".to_owned()),
+            ("RUSTSEC-2021-0003".to_owned(), "smallvec".to_owned(), "vulnerability".to_owned()),
+            ("RUSTSEC-2016-0004".to_owned(), "libusb".to_owned(), "informational".to_owned()),
+        ]
+    );
+    let sudo = &report["findings"][0];
+    assert_eq!(sudo["kev"]["cve_id"], "CVE-2021-3156");
+    assert_eq!(sudo["epss"]["score"], 0.9421);
+    assert_eq!(sudo["fix_status"], "fix_available");
+    assert_eq!(sudo["fixed"][0], "1.8.27-1+deb10u3");
+    assert_eq!(sudo["advisory_ecosystem"], "Debian:10");
+    // sudo-ldap is built from sudo at the fixed version: matched on its source package, not affected.
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["package"]["name"] != "sudo-ldap"));
+    let summary = &report["summary"];
+    assert_eq!((summary["vulnerabilities"].as_u64(), summary["critical"].as_u64()), (Some(2), Some(1)));
+    assert_eq!((summary["exploited"].as_u64(), summary["informational"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(summary["packages"], 4, "sudo, sudo-ldap, smallvec, libusb; the project itself is not a dependency");
+
+    let table = stdout(&vigil(db.path(), &["scan", root.path().to_str().unwrap()]));
+    assert!(table.contains("DSA-4839-1") && table.contains("KEV 2022-04-06"), "{table}");
+    assert!(table.contains("informational (not vulnerabilities)"), "{table}");
+    assert!(table.contains("2 vulnerabilities in 4 packages (critical 1"), "{table}");
+}
+
+#[test]
+fn ci_gate_exit_codes_and_filters() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let target = root.path().to_str().unwrap();
+    let o = vigil(db.path(), &["scan", target, "--fail-on", "critical", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "a critical RUSTSEC finding fails the gate");
+    assert!(stderr(&o).contains("policy failed: 1 vulnerabilities at or above critical"), "{}", stderr(&o));
+    // Informational advisories never fail the gate: libusb alone passes at any threshold.
+    let lock = tempfile::tempdir().unwrap();
+    let cargo_lock = lock.path().join("Cargo.lock");
+    std::fs::write(&cargo_lock, "[[package]]\nname = \"libusb\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n").unwrap();
+    let o = vigil(db.path(), &["scan", cargo_lock.to_str().unwrap(), "--fail-on", "low"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("RUSTSEC-2016-0004"));
+    // Exploited only.
+    let report = json(&vigil(db.path(), &["scan", target, "--exploited-only", "--format", "json"]));
+    assert_eq!(ids(&report).len(), 1);
+    // A missing target is an error (2).
+    assert_eq!(vigil(db.path(), &["scan", "/no/such/target"]).status.code(), Some(2));
+}
+
+#[test]
+fn unfixed_findings_are_kept_and_can_be_filtered() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/dpkg")).unwrap();
+    std::fs::write(root.path().join("etc/os-release"), "ID=ubuntu\nVERSION_ID=\"18.04\"\n").unwrap();
+    std::fs::write(
+        root.path().join("var/lib/dpkg/status"),
+        "Package: xine-ui\nStatus: install ok installed\nArchitecture: amd64\nVersion: 0.99.9-1.3\n",
+    )
+    .unwrap();
+    let report = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
+    let f = &report["findings"][0];
+    assert_eq!(
+        (f["id"].as_str(), f["fix_status"].as_str(), f["status"].as_str()),
+        (Some("UBUNTU-CVE-2007-0255"), Some("no_fix_yet"), Some("needed"))
+    );
+    let report =
+        json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json", "--ignore-unfixed"]));
+    assert!(report["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn no_database_is_fetched_or_named() {
+    let db = tempfile::tempdir().unwrap();
+    let root = rootfs();
+    let o = vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--offline"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("vigil db import"), "{}", stderr(&o));
+    // Online: fetched from the configured mirror, and said so.
+    let m = mirror();
+    let server = Server::start(m.path());
+    let config = db.path().join("config.toml");
+    let ecos: Vec<String> = fixture_ecosystems().iter().map(|e| format!("\"{e}\"")).collect();
+    std::fs::write(
+        &config,
+        format!(
+            "[db]\nosv_base = \"{0}/osv\"\necosystems = [{1}]\nkev_url = \"{0}/kev/known_exploited_vulnerabilities.json\"\nepss_url = \"{0}/epss.csv.gz\"\n",
+            server.base,
+            ecos.join(", ")
+        ),
+    )
+    .unwrap();
+    let o = vigil_env(
+        db.path(),
+        &["scan", root.path().to_str().unwrap(), "--format", "json"],
+        &[("VIGIL_CONFIG", config.to_str().unwrap())],
+    );
+    assert!(stderr(&o).contains("fetching one (as `vigil db update`)"), "{}", stderr(&o));
+    assert_eq!(ids(&json(&o)).len(), 3);
+}

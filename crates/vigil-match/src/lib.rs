@@ -1,0 +1,208 @@
+//! Matching: an inventory against the advisory database gives findings.
+//!
+//! Distro rules: Debian and Ubuntu advisories are keyed by the *source*
+//! package and its version, Alpine's by origin, RPM advisories by the binary
+//! package name with its epoch; language packages match by name in their
+//! ecosystem. One advisory matching one package through several entries is
+//! one finding. Unfixed states (`needed`, `deferred`, `no-dsa`, ...) are
+//! findings with no fix, labelled so they can be filtered but never lost;
+//! RustSec informational advisories (`unmaintained`, `unsound`, `notice`)
+//! are a separate kind of finding.
+//!
+//! Priority orders remediation: known-exploited (CISA KEV) first, then
+//! `risk = impact x likelihood`, where impact is the CVSS base score (or the
+//! middle of the severity band when only a rating is known: critical 9.5,
+//! high 8.0, medium 5.5, low 2.0, unknown 5.0) and likelihood is the EPSS
+//! probability (0.01 when EPSS has no score), then severity, then id.
+//!
+//! This crate renders nothing.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+use vigil_core::inventory::{Inventory, Package};
+use vigil_core::severity::Severity;
+use vigil_vulndb::evaluate::Evaluation;
+use vigil_vulndb::feeds::{EpssScore, KevEntry};
+use vigil_vulndb::{Candidate, Database};
+
+/// A vulnerability or an informational advisory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A vulnerability.
+    Vulnerability,
+    /// An informational advisory (RustSec `unmaintained`, `unsound`, `notice`).
+    Informational,
+}
+
+/// Whether a fix exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixStatus {
+    /// A fixed version is published.
+    FixAvailable,
+    /// No fix yet (Ubuntu `needed`/`needs-triage`/`pending`/`deferred`, Debian `no-dsa`/`postponed`, no fixed event).
+    NoFixYet,
+    /// The distribution will not fix it (`ignored`, `will-not-fix`, `end-of-life`).
+    WillNotFix,
+}
+
+/// One advisory matching one package.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Advisory id (`DSA-4839-1`, `GHSA-...`, `RUSTSEC-...`).
+    pub id: String,
+    /// Other ids (CVE, GHSA, ...).
+    pub aliases: Vec<String>,
+    /// Summary line.
+    pub summary: Option<String>,
+    /// Vulnerability or informational.
+    pub kind: Kind,
+    /// The RustSec category of an informational finding.
+    pub informational: Option<String>,
+    /// The package as installed.
+    pub package: Package,
+    /// The name and version the advisory was matched on (the source
+    /// package for Debian/Ubuntu, the origin for Alpine), when they differ.
+    pub matched_as: Option<String>,
+    /// The advisory's ecosystem entry (`Debian:10`).
+    pub advisory_ecosystem: String,
+    /// Versions that fix it.
+    pub fixed: Vec<String>,
+    /// Fix status.
+    pub fix_status: FixStatus,
+    /// The source's own status word, when it gave one.
+    pub status: Option<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// CVSS base score, when scored from a vector.
+    pub cvss_score: Option<f64>,
+    /// The CVSS vector.
+    pub cvss_vector: Option<String>,
+    /// Where the severity came from (`CVSS_V3`, `database_specific.priority`, ...).
+    pub severity_source: Option<String>,
+    /// CISA KEV entry, when exploited in the wild.
+    pub kev: Option<KevEntry>,
+    /// EPSS score, when known.
+    pub epss: Option<EpssScore>,
+    /// `impact x likelihood` (see the crate docs).
+    pub risk: f64,
+    /// Every comparison that made it match.
+    pub evaluation: Evaluation,
+}
+
+/// The middle of a severity band, for ranking findings without a CVSS score.
+fn impact(severity: Severity, cvss: Option<f64>) -> f64 {
+    cvss.unwrap_or(match severity {
+        Severity::Critical => 9.5,
+        Severity::High => 8.0,
+        Severity::Medium => 5.5,
+        Severity::Low => 2.0,
+        Severity::None => 0.0,
+        Severity::Unknown => 5.0,
+    })
+}
+
+/// Fix status from the fixed versions and the source's status word.
+fn fix_status(fixed: &[String], status: Option<&str>) -> FixStatus {
+    if !fixed.is_empty() {
+        return FixStatus::FixAvailable;
+    }
+    match status.map(str::to_ascii_lowercase).as_deref() {
+        Some("ignored" | "will-not-fix" | "wontfix" | "end-of-life" | "not-affected-eol") => FixStatus::WillNotFix,
+        _ => FixStatus::NoFixYet,
+    }
+}
+
+/// The name and version advisories for `p` are keyed by.
+fn lookup_key(p: &Package) -> (String, String) {
+    match (&p.source, p.cataloger.as_str()) {
+        (Some(s), "dpkg") => (s.name.clone(), s.version.clone()),
+        (Some(s), "apk") => (s.name.clone(), p.version.clone()),
+        _ => (p.name.clone(), p.version.clone()),
+    }
+}
+
+/// The order in which findings should be fixed: exploited first, then risk.
+pub fn priority_order(a: &Finding, b: &Finding) -> Ordering {
+    b.kev
+        .is_some()
+        .cmp(&a.kev.is_some())
+        .then_with(|| (a.kind != Kind::Vulnerability).cmp(&(b.kind != Kind::Vulnerability)))
+        .then_with(|| b.risk.total_cmp(&a.risk))
+        .then_with(|| b.severity.cmp(&a.severity))
+        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.package.name.cmp(&b.package.name))
+}
+
+/// Matches every package of `inventory`; findings come in priority order.
+pub fn match_inventory(db: &Database, inventory: &Inventory) -> vigil_vulndb::Result<Vec<Finding>> {
+    let mut findings: Vec<Finding> = Vec::new();
+    for p in &inventory.packages {
+        let (name, version) = lookup_key(p);
+        let mut seen: Vec<String> = Vec::new();
+        for c in db.lookup(&p.ecosystem, &name, &version)? {
+            if seen.contains(&c.id) {
+                continue;
+            }
+            seen.push(c.id.clone());
+            let matched_as = (name != p.name || version != p.version).then(|| format!("{name} {version}"));
+            findings.push(finding(db, p.clone(), matched_as, c)?);
+        }
+    }
+    findings.sort_by(priority_order);
+    Ok(findings)
+}
+
+fn finding(db: &Database, package: Package, matched_as: Option<String>, c: Candidate) -> vigil_vulndb::Result<Finding> {
+    let mut ids = vec![c.id.clone()];
+    ids.extend(c.aliases.iter().cloned());
+    let kev = db.kev(&ids)?;
+    let epss = db.epss(&ids)?;
+    let severity = c.severity.unwrap_or(Severity::Unknown);
+    let likelihood = epss.as_ref().map_or(0.01, |e| e.score);
+    Ok(Finding {
+        risk: impact(severity, c.cvss_score) * likelihood,
+        fix_status: fix_status(&c.fixed, c.status.as_deref()),
+        kind: if c.informational.is_some() { Kind::Informational } else { Kind::Vulnerability },
+        informational: c.informational,
+        id: c.id,
+        aliases: c.aliases,
+        summary: c.summary,
+        package,
+        matched_as,
+        advisory_ecosystem: c.ecosystem,
+        fixed: c.fixed,
+        status: c.status,
+        severity,
+        cvss_score: c.cvss_score,
+        cvss_vector: c.cvss_vector,
+        severity_source: c.severity_source,
+        kev,
+        epss,
+        evaluation: c.evaluation,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_states() {
+        assert_eq!(fix_status(&["1.0".into()], Some("needed")), FixStatus::FixAvailable);
+        assert_eq!(fix_status(&[], Some("needed")), FixStatus::NoFixYet);
+        assert_eq!(fix_status(&[], Some("ignored")), FixStatus::WillNotFix);
+        assert_eq!(fix_status(&[], None), FixStatus::NoFixYet);
+    }
+
+    #[test]
+    fn impact_falls_back_to_the_band() {
+        assert_eq!(impact(Severity::High, None), 8.0);
+        assert_eq!(impact(Severity::High, Some(7.1)), 7.1);
+    }
+}

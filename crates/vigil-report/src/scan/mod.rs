@@ -1,0 +1,107 @@
+//! Scan results: the report model every findings format renders, and one
+//! module per format (`table`, `json`).
+
+mod json;
+mod table;
+
+use std::io::Write;
+
+use serde::Serialize;
+use vigil_core::inventory::OsInfo;
+use vigil_core::severity::Severity;
+use vigil_match::{Finding, FixStatus, Kind};
+
+/// Version of the JSON report layout (`docs/scan-json.md`).
+pub const SCAN_SCHEMA_VERSION: u32 = 1;
+
+/// Findings formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFormat {
+    /// A table for people, grouped by where packages were found.
+    Table,
+    /// The versioned JSON report.
+    Json,
+}
+
+/// Counts per severity, vulnerabilities only.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Critical.
+    pub critical: usize,
+    /// High.
+    pub high: usize,
+    /// Medium.
+    pub medium: usize,
+    /// Low.
+    pub low: usize,
+    /// No severity known (or none).
+    pub unknown: usize,
+    /// Vulnerabilities in total.
+    pub vulnerabilities: usize,
+    /// Of which known exploited (KEV).
+    pub exploited: usize,
+    /// Of which with a fix available.
+    pub fixable: usize,
+    /// Informational advisories.
+    pub informational: usize,
+    /// Packages in the inventory.
+    pub packages: usize,
+}
+
+/// A scan's results, as every format sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// Layout version of the JSON form.
+    pub schema_version: u32,
+    /// What was scanned.
+    pub target: String,
+    /// The OS found, if any.
+    pub os: Option<OsInfo>,
+    /// When the advisory database was built (RFC 3339).
+    pub database_built_at: String,
+    /// Counts.
+    pub summary: Summary,
+    /// Findings, in priority order.
+    pub findings: Vec<Finding>,
+    /// Problems met while building the inventory.
+    pub warnings: Vec<String>,
+}
+
+impl ScanReport {
+    /// Builds the report and its summary.
+    pub fn new(
+        target: String,
+        os: Option<OsInfo>,
+        packages: usize,
+        database_built_at: String,
+        findings: Vec<Finding>,
+        warnings: Vec<String>,
+    ) -> ScanReport {
+        let mut summary = Summary { packages, ..Summary::default() };
+        for f in &findings {
+            if f.kind == Kind::Informational {
+                summary.informational += 1;
+                continue;
+            }
+            summary.vulnerabilities += 1;
+            summary.exploited += usize::from(f.kev.is_some());
+            summary.fixable += usize::from(f.fix_status == FixStatus::FixAvailable);
+            match f.severity {
+                Severity::Critical => summary.critical += 1,
+                Severity::High => summary.high += 1,
+                Severity::Medium => summary.medium += 1,
+                Severity::Low => summary.low += 1,
+                Severity::None | Severity::Unknown => summary.unknown += 1,
+            }
+        }
+        ScanReport { schema_version: SCAN_SCHEMA_VERSION, target, os, database_built_at, summary, findings, warnings }
+    }
+}
+
+/// Writes `report` in `format`.
+pub fn write_scan(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        ScanFormat::Table => table::write(report, out),
+        ScanFormat::Json => json::write(report, out),
+    }
+}

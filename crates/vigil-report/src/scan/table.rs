@@ -1,0 +1,116 @@
+//! The table for people: one block per location (lockfile, package
+//! database), vulnerabilities in priority order with their fix, then the
+//! informational advisories, then a summary of counts per severity.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use vigil_match::{Finding, FixStatus, Kind};
+
+use super::ScanReport;
+
+fn fixed(f: &Finding) -> String {
+    match f.fix_status {
+        FixStatus::FixAvailable => f.fixed.join(", "),
+        FixStatus::NoFixYet => {
+            format!("no fix yet{}", f.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())
+        }
+        FixStatus::WillNotFix => {
+            format!("will not fix{}", f.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())
+        }
+    }
+}
+
+fn exploitation(f: &Finding) -> String {
+    let mut parts = Vec::new();
+    if let Some(k) = &f.kev {
+        parts.push(format!("KEV {}", k.date_added));
+    }
+    if let Some(e) = &f.epss {
+        parts.push(format!("EPSS {:.1}%", e.score * 100.0));
+    }
+    parts.join(" ")
+}
+
+/// Writes rows with columns padded to the widest cell.
+fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>]) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in body {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: Vec<&str>| -> std::io::Result<()> {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        writeln!(out, "  {}", padded.join("  ").trim_end())
+    };
+    line(out, header.to_vec())?;
+    for row in body {
+        line(out, row.iter().map(String::as_str).collect())?;
+    }
+    Ok(())
+}
+
+pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let os = report.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| Some(o.id.clone())));
+    writeln!(out, "{}{}", report.target, os.map(|o| format!(" ({o})")).unwrap_or_default())?;
+    let mut by_location: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        by_location.entry(f.package.location.path.as_str()).or_default().push(f);
+    }
+    for (location, findings) in &by_location {
+        let vulns: Vec<Vec<String>> = findings
+            .iter()
+            .filter(|f| f.kind == Kind::Vulnerability)
+            .map(|f| {
+                vec![
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.id.clone(),
+                    f.severity.to_string().to_uppercase(),
+                    fixed(f),
+                    exploitation(f),
+                ]
+            })
+            .collect();
+        let info: Vec<Vec<String>> = findings
+            .iter()
+            .filter(|f| f.kind == Kind::Informational)
+            .map(|f| {
+                vec![
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.id.clone(),
+                    f.informational.clone().unwrap_or_default(),
+                    f.summary.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        writeln!(out)?;
+        writeln!(out, "{location}")?;
+        if !vulns.is_empty() {
+            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns)?;
+        }
+        if !info.is_empty() {
+            writeln!(out, "  informational (not vulnerabilities):")?;
+            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "KIND", "SUMMARY"], &info)?;
+        }
+    }
+    let s = &report.summary;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} vulnerabilities in {} packages (critical {}, high {}, medium {}, low {}, unknown {}); {} with a fix, {} known exploited; {} informational",
+        s.vulnerabilities,
+        s.packages,
+        s.critical,
+        s.high,
+        s.medium,
+        s.low,
+        s.unknown,
+        s.fixable,
+        s.exploited,
+        s.informational
+    )?;
+    Ok(())
+}

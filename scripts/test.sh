@@ -19,11 +19,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The official SBOM validators (PyPI), for the python3 on PATH.
-if ! python3 -c 'import cyclonedx.validation.json, spdx_tools' >/dev/null 2>&1; then
-  echo "installing SBOM validators: cyclonedx-python-lib[json-validation] spdx-tools"
+# The official SBOM validators and jsonschema (for the vendored SARIF schema), from PyPI.
+if ! python3 -c 'import cyclonedx.validation.json, spdx_tools, jsonschema' >/dev/null 2>&1; then
+  echo "installing validators: cyclonedx-python-lib[json-validation] spdx-tools jsonschema"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8'
+    'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8' 'jsonschema>=4'
 fi
 
 export VIGIL_REQUIRE_ORACLES=1

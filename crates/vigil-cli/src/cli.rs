@@ -44,10 +44,11 @@ pub enum Command {
 pub struct ScanArgs {
     /// A root filesystem directory, a project directory, or one lockfile
     pub target: PathBuf,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = ScanFormatArg::Table)]
-    pub format: ScanFormatArg,
-    /// Write to FILE instead of standard output
+    /// Output format, repeatable; FORMAT=FILE writes that format to FILE
+    /// (table, json, sarif, junit, markdown) [default: table]
+    #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_scan_output)]
+    pub format: Vec<ScanOutput>,
+    /// Write the format given without =FILE to FILE instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit with code 1 when a vulnerability of this severity or higher is found
@@ -71,6 +72,31 @@ pub enum ScanFormatArg {
     Table,
     /// The versioned JSON report
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other dashboards)
+    Sarif,
+    /// JUnit XML (CI test reports)
+    Junit,
+    /// Markdown (pull-request comments)
+    Markdown,
+}
+
+/// One `--format FORMAT[=FILE]`.
+#[derive(Debug, Clone)]
+pub struct ScanOutput {
+    /// The format.
+    pub format: ScanFormatArg,
+    /// Where to write it; standard output (or `--output`) when absent.
+    pub file: Option<PathBuf>,
+}
+
+fn parse_scan_output(s: &str) -> Result<ScanOutput, String> {
+    let (name, file) = match s.split_once('=') {
+        Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
+        Some(_) => return Err(format!("{s}: FORMAT=FILE needs a file name")),
+        None => (s, None),
+    };
+    let format = ScanFormatArg::from_str(name, true)?;
+    Ok(ScanOutput { format, file })
 }
 
 /// A severity threshold.

@@ -1,7 +1,5 @@
 //! `vigil sbom`: inventory a root filesystem and write it as an SBOM.
 
-use std::io::Write;
-
 use anyhow::{Context, Result, bail};
 use vigil_report::SbomFormat;
 
@@ -31,11 +29,7 @@ pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
     match &args.output {
         None => vigil_report::write_sbom(&inventory, format, &created, &mut std::io::stdout().lock())?,
         Some(path) => {
-            let tmp = path.with_extension("tmp-vigil");
-            let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-            vigil_report::write_sbom(&inventory, format, &created, &mut file)?;
-            file.flush()?;
-            std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+            super::scan::write_atomically(path, |file| vigil_report::write_sbom(&inventory, format, &created, file))?
         }
     }
     Ok(())

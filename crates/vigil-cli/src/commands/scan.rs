@@ -11,7 +11,7 @@ use vigil_match::{FixStatus, Kind};
 use vigil_report::{ScanFormat, ScanReport};
 use vigil_vulndb::Database;
 
-use crate::cli::{ScanArgs, ScanFormatArg, SeverityArg};
+use crate::cli::{ScanArgs, ScanFormatArg, ScanOutput, SeverityArg};
 use crate::config::Config;
 use crate::progress::Bars;
 
@@ -34,6 +34,16 @@ fn database(config: &Config, path: &Path, offline: bool, quiet: bool) -> Result<
         }
         other => Ok(other?),
     }
+}
+
+/// Writes a file through a temporary sibling renamed into place.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let tmp = path.with_extension("tmp-vigil");
+    let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    write(&mut file).with_context(|| format!("writing {}", tmp.display()))?;
+    file.flush()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// Scans the target; exit code 1 when `--fail-on` is reached.
@@ -70,18 +80,25 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         findings,
         inventory.warnings.clone(),
     );
-    let format = match args.format {
-        ScanFormatArg::Table => ScanFormat::Table,
-        ScanFormatArg::Json => ScanFormat::Json,
+    let outputs = if args.format.is_empty() {
+        vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
+    } else {
+        args.format.clone()
     };
-    match &args.output {
-        None => vigil_report::write_scan(&report, format, &mut std::io::stdout().lock())?,
-        Some(path) => {
-            let tmp = path.with_extension("tmp-vigil");
-            let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-            vigil_report::write_scan(&report, format, &mut file)?;
-            file.flush()?;
-            std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    if outputs.iter().filter(|o| o.file.is_none()).count() > 1 {
+        bail!("only one --format can go to standard output; give the others a file (--format sarif=vigil.sarif)");
+    }
+    for output in &outputs {
+        let format = match output.format {
+            ScanFormatArg::Table => ScanFormat::Table,
+            ScanFormatArg::Json => ScanFormat::Json,
+            ScanFormatArg::Sarif => ScanFormat::Sarif,
+            ScanFormatArg::Junit => ScanFormat::Junit,
+            ScanFormatArg::Markdown => ScanFormat::Markdown,
+        };
+        match output.file.as_ref().or(args.output.as_ref()) {
+            None => vigil_report::write_scan(&report, format, &mut std::io::stdout().lock())?,
+            Some(path) => write_atomically(path, |file| vigil_report::write_scan(&report, format, file))?,
         }
     }
     let Some(threshold) = args.fail_on else { return Ok(ExitCode::SUCCESS) };

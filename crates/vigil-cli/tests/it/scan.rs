@@ -166,3 +166,76 @@ fn no_database_is_fetched_or_named() {
     assert!(stderr(&o).contains("fetching one (as `vigil db update`)"), "{}", stderr(&o));
     assert_eq!(ids(&json(&o)).len(), 3);
 }
+
+/// Runs a Python snippet as an oracle; `None` (loud skip, or failure under
+/// `VIGIL_REQUIRE_ORACLES`) when its module is missing.
+fn python(module: &str, program: &str, args: &[&str]) -> Option<String> {
+    let probe = std::process::Command::new("python3").args(["-c", &format!("import {module}")]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        let msg = format!("Python module {module} is not installed (scripts/test.sh installs it)");
+        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+        eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        return None;
+    }
+    let out = std::process::Command::new("python3").arg("-c").arg(program).args(args).output().unwrap();
+    assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[test]
+fn several_formats_in_one_run() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let out = tempfile::tempdir().unwrap();
+    let file = |n: &str| out.path().join(n).to_str().unwrap().to_owned();
+    let (json_out, sarif, junit) = (file("report.json"), file("vigil.sarif"), file("junit.xml"));
+    let o = vigil(
+        db.path(),
+        &[
+            "scan",
+            root.path().to_str().unwrap(),
+            "--format",
+            &format!("json={json_out}"),
+            "--format",
+            &format!("sarif={sarif}"),
+            "--format",
+            &format!("junit={junit}"),
+            "--format",
+            "markdown",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(
+        md.contains("| Severity | Advisory | Package |")
+            && md.contains("[DSA-4839-1](https://osv.dev/vulnerability/DSA-4839-1)"),
+        "{md}"
+    );
+    assert!(md.contains("Informational (not vulnerabilities):"), "{md}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json_out).unwrap()).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 3);
+
+    // SARIF against the official 2.1.0 schema (vendored from npm @microsoft/jest-sarif).
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["ruleId"], "DSA-4839-1");
+    assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "var/lib/dpkg/status");
+    let schema = fixtures().join("schemas/sarif-2.1.0-rtm.5.json");
+    let program = "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\nprint('valid')";
+    if let Some(verdict) = python("jsonschema", program, &[&sarif, schema.to_str().unwrap()]) {
+        assert_eq!(verdict, "valid");
+    }
+
+    // JUnit: well-formed XML with one failure per vulnerability and the informational one skipped.
+    let program = "import sys, xml.etree.ElementTree as ET\nr = ET.parse(sys.argv[1]).getroot()\n\
+                   print(r.get('tests'), r.get('failures'), len(r.findall('.//failure')), len(r.findall('.//skipped')))";
+    if let Some(counts) = python("xml.etree.ElementTree", program, &[&junit]) {
+        assert_eq!(counts, "3 2 2 1");
+    }
+    // Two formats cannot both go to standard output.
+    let o = vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json", "--format", "table"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("only one --format can go to standard output"), "{}", stderr(&o));
+}

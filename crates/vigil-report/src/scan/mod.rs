@@ -1,7 +1,10 @@
 //! Scan results: the report model every findings format renders, and one
-//! module per format (`table`, `json`).
+//! module per format (`table`, `json`, `sarif`, `junit`, `markdown`).
 
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod table;
 
 use std::io::Write;
@@ -21,6 +24,12 @@ pub enum ScanFormat {
     Table,
     /// The versioned JSON report.
     Json,
+    /// SARIF 2.1.0 (code-scanning dashboards).
+    Sarif,
+    /// JUnit XML (CI test dashboards).
+    Junit,
+    /// Markdown (pull-request comments).
+    Markdown,
 }
 
 /// Counts per severity, vulnerabilities only.
@@ -103,5 +112,8 @@ pub fn write_scan(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) 
     match format {
         ScanFormat::Table => table::write(report, out),
         ScanFormat::Json => json::write(report, out),
+        ScanFormat::Sarif => sarif::write(report, out),
+        ScanFormat::Junit => junit::write(report, out),
+        ScanFormat::Markdown => markdown::write(report, out),
     }
 }

@@ -1,0 +1,77 @@
+//! JUnit XML for CI test dashboards: one test suite per location (package
+//! database or lockfile), one failing test case per vulnerability, the
+//! informational advisories as skipped cases.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use vigil_match::{Finding, Kind};
+
+use super::ScanReport;
+
+/// Escapes text for XML attributes and content.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut suites: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        suites.entry(f.package.location.path.as_str()).or_default().push(f);
+    }
+    let failures = report.findings.iter().filter(|f| f.kind == Kind::Vulnerability).count();
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        out,
+        "<testsuites name=\"vigil scan {}\" tests=\"{}\" failures=\"{failures}\">",
+        xml(&report.target),
+        report.findings.len()
+    )?;
+    for (location, findings) in suites {
+        let fails = findings.iter().filter(|f| f.kind == Kind::Vulnerability).count();
+        let skipped = findings.len() - fails;
+        writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" skipped=\"{skipped}\">",
+            xml(location),
+            findings.len()
+        )?;
+        for f in findings {
+            let name = format!("{} {} {}", f.package.name, f.package.version, f.id);
+            writeln!(out, "    <testcase classname=\"{}\" name=\"{}\">", xml(&f.package.name), xml(&name))?;
+            let fixed = if f.fixed.is_empty() { "no fix yet".to_owned() } else { f.fixed.join(", ") };
+            let summary = f.summary.clone().unwrap_or_default();
+            if f.kind == Kind::Vulnerability {
+                writeln!(
+                    out,
+                    "      <failure type=\"{}\" message=\"{}\">{}&#10;fixed in: {}</failure>",
+                    xml(f.severity.as_str()),
+                    xml(&format!("{} ({})", f.id, f.severity)),
+                    xml(&summary),
+                    xml(&fixed)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "      <skipped message=\"{}\"/>",
+                    xml(&format!("informational: {} {}", f.informational.as_deref().unwrap_or(""), summary))
+                )?;
+            }
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}

@@ -1,0 +1,96 @@
+//! SARIF 2.1.0 for code-scanning dashboards (GitHub code scanning and
+//! others): one rule per advisory (help text, CVSS as
+//! `security-severity`), one result per finding located at the file the
+//! package came from, with a stable fingerprint so re-uploads update the
+//! same alert. Informational advisories are `note`s.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{Value, json};
+use vigil_core::severity::Severity;
+use vigil_match::{Finding, Kind};
+
+use super::ScanReport;
+
+fn level(f: &Finding) -> &'static str {
+    if f.kind == Kind::Informational {
+        return "note";
+    }
+    match f.severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        _ => "note",
+    }
+}
+
+/// The numeric severity GitHub reads from `security-severity`.
+fn security_severity(f: &Finding) -> f64 {
+    f.cvss_score.unwrap_or(match f.severity {
+        Severity::Critical => 9.5,
+        Severity::High => 8.0,
+        Severity::Medium => 5.5,
+        Severity::Low => 2.0,
+        Severity::None | Severity::Unknown => 0.0,
+    })
+}
+
+/// A path relative to the scanned target, as SARIF artifact locations want.
+fn uri(path: &str) -> String {
+    path.trim_start_matches('/').to_owned()
+}
+
+pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut results = Vec::new();
+    for f in &report.findings {
+        rules.entry(&f.id).or_insert_with(|| {
+            let summary = f.summary.clone().unwrap_or_else(|| f.id.clone());
+            json!({
+                "id": f.id,
+                "name": f.id.replace(['-', ':'], "_"),
+                "shortDescription": {"text": summary},
+                "fullDescription": {"text": format!("{summary} (aliases: {})", if f.aliases.is_empty() { "none".to_owned() } else { f.aliases.join(", ") })},
+                "helpUri": format!("https://osv.dev/vulnerability/{}", f.id),
+                "help": {"text": format!("{}\nFixed in: {}", summary, if f.fixed.is_empty() { "no fix yet".to_owned() } else { f.fixed.join(", ") })},
+                "properties": {
+                    "security-severity": format!("{:.1}", security_severity(f)),
+                    "tags": ["security", "vulnerability", f.severity.as_str()],
+                },
+            })
+        });
+        let fixed =
+            if f.fixed.is_empty() { "no fix yet".to_owned() } else { format!("fixed in {}", f.fixed.join(", ")) };
+        let mut message =
+            format!("{} {} is affected by {} ({}); {fixed}", f.package.name, f.package.version, f.id, f.severity);
+        if let Some(k) = &f.kev {
+            message.push_str(&format!("; known exploited (CISA KEV, added {})", k.date_added));
+        }
+        results.push(json!({
+            "ruleId": f.id,
+            "level": level(f),
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&f.package.location.path)}, "region": {"startLine": 1}}}],
+            "partialFingerprints": {"vigil/v1": format!("{}:{}:{}", f.id, f.package.purl, f.package.location.path)},
+            "properties": {"purl": f.package.purl, "installedVersion": f.package.version, "fixedVersions": f.fixed},
+        }));
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "vigil",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://osv.dev",
+                "rules": rules.into_values().collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
+        Some(kind) => std::io::Error::new(kind, e),
+        None => std::io::Error::other(e),
+    })?;
+    writeln!(out)
+}

@@ -239,3 +239,44 @@ fn several_formats_in_one_run() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("only one --format can go to standard output"), "{}", stderr(&o));
 }
+
+/// The `vigil scan ...` command of each CI example in docs/ci, run as written
+/// (in a project holding a vulnerable Cargo.lock) with the fixture database.
+#[test]
+fn ci_jobs_run_their_scan_command() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/ci");
+    for file in ["github-actions.yml", "gitlab-ci.yml", "Jenkinsfile"] {
+        let text = std::fs::read_to_string(docs.join(file)).unwrap();
+        let line = text.lines().find_map(|l| l.split_once("vigil scan ").map(|(_, rest)| rest)).unwrap();
+        let line = line.trim_end_matches('\'').trim();
+        let args: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(args[0], ".", "{file} scans the checkout");
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(
+            project.path().join("Cargo.lock"),
+            "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("scan")
+            .args(&args)
+            .current_dir(project.path())
+            .env("VIGIL_DB_DIR", db.path())
+            .env("HOME", db.path())
+            .env_remove("VIGIL_CONFIG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{file}: a critical finding must fail the job");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("RUSTSEC-2021-0003"),
+            "{file}: the table goes to the log"
+        );
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(project.path().join("vigil.sarif")).unwrap()).unwrap();
+        assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "RUSTSEC-2021-0003", "{file}");
+        let junit = std::fs::read_to_string(project.path().join("vigil-junit.xml")).unwrap();
+        assert!(junit.contains("<failure type=\"critical\""), "{file}: {junit}");
+    }
+}

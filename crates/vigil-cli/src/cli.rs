@@ -63,6 +63,12 @@ pub struct ScanArgs {
     /// Do not fetch an advisory database when there is none
     #[arg(long)]
     pub offline: bool,
+    /// Ignore file [default: .vigilignore.yaml in the current directory, when present]
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// OpenVEX document whose not_affected and fixed statements suppress findings (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
 }
 
 /// `--format` of `vigil scan`.

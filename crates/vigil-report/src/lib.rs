@@ -2,13 +2,15 @@
 //! SPDX 2.3 JSON or Vigil's own JSON; one module under `sbom/` each, chosen
 //! by one `match` on [`SbomFormat`]) and scan results (a table or the
 //! versioned JSON report; one module under `scan/` each, chosen by
-//! [`ScanFormat`]).
+//! [`ScanFormat`]), and the team's decisions that take findings out of a
+//! report: the ignore file and OpenVEX ([`policy`]).
 //!
 //! This crate renders; it scans and matches nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod policy;
 mod sbom;
 mod scan;
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use vigil_core::severity::Severity;
 use vigil_match::{FixStatus, Kind};
+use vigil_report::policy::{self, Suppression};
 use vigil_report::{ScanFormat, ScanReport};
 use vigil_vulndb::Database;
 
@@ -46,6 +47,26 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::
     Ok(())
 }
 
+/// Applies the ignore file and OpenVEX documents.
+fn apply_policy(args: &ScanArgs, findings: &mut Vec<vigil_match::Finding>) -> Result<(Vec<Suppression>, Vec<String>)> {
+    let default = Path::new(".vigilignore.yaml");
+    let ignore_path = args.ignore_file.as_deref().or_else(|| default.is_file().then_some(default));
+    let rules = match ignore_path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            policy::parse_ignore_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let mut vex = Vec::new();
+    for path in &args.vex {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        vex.extend(policy::parse_openvex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
+    }
+    let today = &vigil_core::time::rfc3339(vigil_core::time::now_unix())[..10];
+    Ok(policy::apply(findings, &rules, &vex, today))
+}
+
 /// Scans the target; exit code 1 when `--fail-on` is reached.
 pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
     let options = vigil_inventory::Options::default();
@@ -71,8 +92,14 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     if args.exploited_only {
         findings.retain(|f| f.kind == Kind::Vulnerability && f.kev.is_some());
     }
+    let (suppressed, notices) = apply_policy(args, &mut findings)?;
+    if !quiet {
+        for n in &notices {
+            eprintln!("warning: {n}");
+        }
+    }
     let built = vigil_core::time::rfc3339(database.built_at()?);
-    let report = ScanReport::new(
+    let mut report = ScanReport::new(
         inventory.target.clone(),
         inventory.os.clone(),
         inventory.packages.len(),
@@ -80,6 +107,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         findings,
         inventory.warnings.clone(),
     );
+    report.suppressed = suppressed;
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
     } else {

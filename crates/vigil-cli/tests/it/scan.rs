@@ -280,3 +280,68 @@ fn ci_jobs_run_their_scan_command() {
         assert!(junit.contains("<failure type=\"critical\""), "{file}: {junit}");
     }
 }
+
+#[test]
+fn ignore_file_and_openvex_suppress_with_reasons() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let target = root.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let ignore = work.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        concat!(
+            "ignore:\n",
+            "  - id: CVE-2021-3156\n    package: sudo\n    reason: sudo is not setuid in this image\n    expires: 2999-12-31\n",
+            "  - id: RUSTSEC-2021-0003\n    reason: an old decision\n    expires: 2000-01-01\n",
+        ),
+    )
+    .unwrap();
+    let o = vigil(db.path(), &["scan", target, "--format", "json", "--ignore-file", ignore.to_str().unwrap()]);
+    let report = json(&o);
+    assert_eq!(
+        ids(&report).iter().map(|(id, _, _)| id.as_str()).collect::<Vec<_>>(),
+        ["RUSTSEC-2021-0003", "RUSTSEC-2016-0004"]
+    );
+    assert_eq!(report["suppressed"][0]["id"], "DSA-4839-1", "matched through its CVE alias");
+    assert_eq!(report["suppressed"][0]["reason"], "sudo is not setuid in this image");
+    assert!(stderr(&o).contains("ignore entry RUSTSEC-2021-0003 expired on 2000-01-01"), "{}", stderr(&o));
+    assert_eq!(report["summary"]["exploited"], 0);
+
+    // The default ignore file is read from the current directory.
+    std::fs::write(work.path().join(".vigilignore.yaml"), std::fs::read(&ignore).unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["scan", target, "--format", "json"])
+        .current_dir(work.path())
+        .env("VIGIL_DB_DIR", db.path())
+        .env("HOME", db.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["suppressed"].as_array().unwrap().len(), 1);
+
+    // OpenVEX: not_affected for smallvec at this version, with its justification.
+    let vex = work.path().join("vex.json");
+    std::fs::write(
+        &vex,
+        r#"{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.invalid/vex/1","author":"security team","timestamp":"2026-11-01T00:00:00Z","version":1,
+            "statements":[{"vulnerability":{"name":"CVE-2021-25900"},"products":[{"@id":"pkg:cargo/smallvec@1.6.0"}],
+            "status":"not_affected","justification":"vulnerable_code_not_in_execute_path","impact_statement":"insert_many is never called"},
+            {"vulnerability":{"name":"DSA-4839-1"},"products":["pkg:deb/debian/sudo@9.9"],"status":"not_affected","justification":"component_not_present"}]}"#,
+    )
+    .unwrap();
+    let report = json(&vigil(db.path(), &["scan", target, "--format", "json", "--vex", vex.to_str().unwrap()]));
+    let suppressed = report["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1, "the sudo statement names another version: {suppressed:?}");
+    assert_eq!(suppressed[0]["id"], "RUSTSEC-2021-0003");
+    assert_eq!(suppressed[0]["by"], "OpenVEX (not_affected)");
+    assert_eq!(suppressed[0]["reason"], "vulnerable_code_not_in_execute_path; insert_many is never called");
+    let table = stdout(&vigil(db.path(), &["scan", target, "--vex", vex.to_str().unwrap()]));
+    assert!(table.contains("suppressed:\n  RUSTSEC-2021-0003 in smallvec 1.6.0: OpenVEX (not_affected)"), "{table}");
+    // A broken ignore file is an error naming it.
+    std::fs::write(&ignore, "ignore:\n  - id: X\n").unwrap();
+    let o = vigil(db.path(), &["scan", target, "--ignore-file", ignore.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ignore.yaml") && stderr(&o).contains("reason"), "{}", stderr(&o));
+}

@@ -72,6 +72,8 @@ pub struct ScanReport {
     pub summary: Summary,
     /// Findings, in priority order.
     pub findings: Vec<Finding>,
+    /// Findings taken out by the ignore file or OpenVEX, with the reason.
+    pub suppressed: Vec<crate::policy::Suppression>,
     /// Problems met while building the inventory.
     pub warnings: Vec<String>,
 }
@@ -103,7 +105,16 @@ impl ScanReport {
                 Severity::None | Severity::Unknown => summary.unknown += 1,
             }
         }
-        ScanReport { schema_version: SCAN_SCHEMA_VERSION, target, os, database_built_at, summary, findings, warnings }
+        ScanReport {
+            schema_version: SCAN_SCHEMA_VERSION,
+            target,
+            os,
+            database_built_at,
+            summary,
+            findings,
+            suppressed: Vec::new(),
+            warnings,
+        }
     }
 }
 

@@ -97,6 +97,13 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         }
     }
     let s = &report.summary;
+    if !report.suppressed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "suppressed:")?;
+        for x in &report.suppressed {
+            writeln!(out, "  {} in {}: {}: {}", x.id, x.package, x.by, x.reason)?;
+        }
+    }
     writeln!(out)?;
     writeln!(
         out,

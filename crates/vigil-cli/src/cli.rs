@@ -37,6 +37,17 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Find known vulnerabilities in a root filesystem directory or a lockfile
     Scan(ScanArgs),
+    /// Explain why an advisory does or does not match a target
+    Explain(ExplainArgs),
+}
+
+/// `vigil explain` arguments.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Advisory id or alias (DSA-4839-1, CVE-2021-3156, GHSA-...)
+    pub advisory: String,
+    /// What was scanned: a root filesystem or project directory, or a lockfile
+    pub target: PathBuf,
 }
 
 /// `vigil scan` flags.

@@ -29,6 +29,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             commands::version::compare(&ecosystem, a.as_deref(), b.as_deref(), stdin)
         }
         Command::Sbom(args) => commands::sbom::sbom(&args, cli.quiet),
+        Command::Explain(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let db = config.db_path(cli.db_dir.as_deref())?;
+            commands::explain::explain(&config, &db, &args, cli.quiet)
+        }
         Command::Scan(args) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

@@ -118,8 +118,10 @@ fn fix_status(fixed: &[String], status: Option<&str>) -> FixStatus {
     }
 }
 
-/// The name and version advisories for `p` are keyed by.
-fn lookup_key(p: &Package) -> (String, String) {
+/// The name and version advisories for `p` are keyed by: the source
+/// package for dpkg, the origin (with the binary's version) for apk, the
+/// package itself otherwise.
+pub fn lookup_key(p: &Package) -> (String, String) {
     match (&p.source, p.cataloger.as_str()) {
         (Some(s), "dpkg") => (s.name.clone(), s.version.clone()),
         (Some(s), "apk") => (s.name.clone(), p.version.clone()),

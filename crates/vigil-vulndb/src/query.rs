@@ -196,6 +196,19 @@ impl Database {
         Ok(n as usize)
     }
 
+    /// The ids of the records that carry `alias` (their own id or an alias), sorted.
+    pub fn ids_for(&self, alias: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT a.osv_id FROM aliases x JOIN advisories a ON a.id = x.advisory
+                 WHERE x.alias = ?1 ORDER BY a.osv_id",
+            )
+            .map_err(self.err())?;
+        let ids = stmt.query_map([alias], |r| r.get(0)).map_err(self.err())?;
+        ids.collect::<rusqlite::Result<Vec<String>>>().map_err(self.err())
+    }
+
     /// The full OSV record with this id.
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         let raw: Option<Vec<u8>> = self

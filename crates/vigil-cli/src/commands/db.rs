@@ -120,7 +120,7 @@ fn write_source(out: &mut impl Write, kind: &str, name: &str, c: &vigil_vulndb::
 }
 
 /// Opens the database and warns (on stderr) when it is stale.
-fn open(config: &Config, db: &Path, quiet: bool) -> Result<Database> {
+pub fn open(config: &Config, db: &Path, quiet: bool) -> Result<Database> {
     let database = Database::open(db)?;
     if !quiet && let Some(warning) = database.staleness_warning(config.max_age_days())? {
         eprintln!("warning: {warning}");
@@ -172,6 +172,56 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
         for p in &status.problems {
             writeln!(out, "  {p}")?;
         }
+    }
+    Ok(())
+}
+
+/// One advisory entry and every comparison made for it, for people.
+pub fn write_candidate(
+    out: &mut impl Write,
+    c: &Candidate,
+    kev: Option<&vigil_vulndb::feeds::KevEntry>,
+    epss: Option<&vigil_vulndb::feeds::EpssScore>,
+) -> Result<()> {
+    let verdict = if c.evaluation.affected { "AFFECTED" } else { "not affected" };
+    let mut head = format!("{}  {verdict}", c.id);
+    if !c.aliases.is_empty() {
+        head.push_str(&format!("  ({})", c.aliases.join(", ")));
+    }
+    writeln!(out, "{head}")?;
+    if let Some(s) = &c.summary {
+        writeln!(out, "  {s}")?;
+    }
+    let severity = match (c.severity, c.cvss_score) {
+        (Some(s), Some(score)) => format!("{s} {score:.1} from {}", c.severity_source.as_deref().unwrap_or("?")),
+        (Some(s), None) => format!("{s} from {}", c.severity_source.as_deref().unwrap_or("?")),
+        _ => "unknown".to_owned(),
+    };
+    writeln!(out, "  severity: {severity}")?;
+    writeln!(out, "  entry:    {} {}", c.ecosystem, c.package)?;
+    for check in &c.evaluation.checks {
+        writeln!(out, "  {}", check.describe())?;
+    }
+    if c.evaluation.checks.is_empty() {
+        writeln!(out, "  no ranges and no versions listed: affects nothing")?;
+    }
+    let fixed = if c.fixed.is_empty() { "no fix listed".to_owned() } else { c.fixed.join(", ") };
+    writeln!(out, "  fixed in: {fixed}")?;
+    if let Some(s) = &c.status {
+        writeln!(out, "  status:   {s}")?;
+    }
+    if let Some(i) = &c.informational {
+        writeln!(out, "  informational: {i}")?;
+    }
+    if let Some(k) = kev {
+        writeln!(
+            out,
+            "  KEV:      {} added {} (ransomware: {})",
+            k.cve_id, k.date_added, k.known_ransomware_campaign_use
+        )?;
+    }
+    if let Some(p) = epss {
+        writeln!(out, "  EPSS:     {} {:.5} (percentile {:.5})", p.cve, p.score, p.percentile)?;
     }
     Ok(())
 }
@@ -241,48 +291,8 @@ pub fn explain(
         writeln!(out, "warning: Vigil has no version scheme for ecosystem {ecosystem}; ranges are not evaluated")?;
     }
     for e in &answer.advisories {
-        let c = e.candidate;
         writeln!(out)?;
-        let verdict = if c.evaluation.affected { "AFFECTED" } else { "not affected" };
-        let mut head = format!("{}  {verdict}", c.id);
-        if !c.aliases.is_empty() {
-            head.push_str(&format!("  ({})", c.aliases.join(", ")));
-        }
-        writeln!(out, "{head}")?;
-        if let Some(s) = &c.summary {
-            writeln!(out, "  {s}")?;
-        }
-        let severity = match (c.severity, c.cvss_score) {
-            (Some(s), Some(score)) => format!("{s} {score:.1} from {}", c.severity_source.as_deref().unwrap_or("?")),
-            (Some(s), None) => format!("{s} from {}", c.severity_source.as_deref().unwrap_or("?")),
-            _ => "unknown".to_owned(),
-        };
-        writeln!(out, "  severity: {severity}")?;
-        writeln!(out, "  entry:    {} {}", c.ecosystem, c.package)?;
-        for check in &c.evaluation.checks {
-            writeln!(out, "  {}", check.describe())?;
-        }
-        if c.evaluation.checks.is_empty() {
-            writeln!(out, "  no ranges and no versions listed: affects nothing")?;
-        }
-        let fixed = if c.fixed.is_empty() { "no fix listed".to_owned() } else { c.fixed.join(", ") };
-        writeln!(out, "  fixed in: {fixed}")?;
-        if let Some(s) = &c.status {
-            writeln!(out, "  status:   {s}")?;
-        }
-        if let Some(i) = &c.informational {
-            writeln!(out, "  informational: {i}")?;
-        }
-        if let Some(k) = &e.kev {
-            writeln!(
-                out,
-                "  KEV:      {} added {} (ransomware: {})",
-                k.cve_id, k.date_added, k.known_ransomware_campaign_use
-            )?;
-        }
-        if let Some(p) = &e.epss {
-            writeln!(out, "  EPSS:     {} {:.5} (percentile {:.5})", p.cve, p.score, p.percentile)?;
-        }
+        write_candidate(&mut out, e.candidate, e.kev.as_ref(), e.epss.as_ref())?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the library crates and prints the result.
 
 pub mod db;
+pub mod explain;
 pub mod sbom;
 pub mod scan;
 pub mod version;

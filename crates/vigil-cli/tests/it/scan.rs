@@ -345,3 +345,33 @@ fn ignore_file_and_openvex_suppress_with_reasons() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("ignore.yaml") && stderr(&o).contains("reason"), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_one_advisory_against_a_target() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let target = root.path().to_str().unwrap();
+    // By alias: the CVE names the DSA; both sudo packages map to source package sudo.
+    let o = vigil(db.path(), &["explain", "CVE-2021-3156", target]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("CVE-2021-3156 (DSA-4839-1) in "), "{text}");
+    assert!(text.contains("package sudo 1.8.27-1+deb10u2 (dpkg at /var/lib/dpkg/status) in Debian:10"), "{text}");
+    assert!(
+        text.contains("range 0 (ECOSYSTEM, dpkg): introduced 0 <= 1.8.27-1+deb10u2 < fixed 1.8.27-1+deb10u3: affected"),
+        "{text}"
+    );
+    assert!(text.contains("package sudo-ldap 1.8.27-1+deb10u3 (dpkg at /var/lib/dpkg/status), looked up as sudo 1.8.27-1+deb10u3 in Debian:10"), "{text}");
+    assert!(text.contains("1.8.27-1+deb10u3 >= fixed 1.8.27-1+deb10u3: not affected"), "{text}");
+    assert!(text.contains("KEV:      CVE-2021-3156 added 2022-04-06"), "{text}");
+    // An advisory for packages the target does not have.
+    let o = vigil(db.path(), &["explain", "GO-2020-0001", target]);
+    let text = stdout(&o);
+    assert!(text.contains("no package in the target has an entry in GO-2020-0001; its entries are for:"), "{text}");
+    assert!(text.contains("the target's packages are in: Debian:10, crates.io"), "{text}");
+    // Unknown ids are an error that says where to look.
+    let o = vigil(db.path(), &["explain", "CVE-0000-0000", target]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not in the advisory database"), "{}", stderr(&o));
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging, the
-# CycloneDX and SPDX validators from PyPI), then checks formatting and
+# CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
+# crates.io), then checks formatting and
 # lints and runs every test. With the tools installed
 # here, VIGIL_REQUIRE_ORACLES=1 makes a missing oracle fail loudly.
 set -euo pipefail
@@ -24,6 +25,12 @@ if ! python3 -c 'import cyclonedx.validation.json, spdx_tools, jsonschema' >/dev
   echo "installing validators: cyclonedx-python-lib[json-validation] spdx-tools jsonschema"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8' 'jsonschema>=4'
+fi
+
+# cargo-audit, for the cross-check of RustSec findings (built from crates.io).
+if ! cargo audit --version >/dev/null 2>&1; then
+  echo "installing cargo-audit (cargo install cargo-audit --locked; a few minutes on 2 cores)"
+  cargo install cargo-audit --locked --quiet
 fi
 
 export VIGIL_REQUIRE_ORACLES=1

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `vigil` binary. One test binary for the crate
 //! (see `harness` for the mirror, the HTTP server and the runner).
 
+mod audit;
 mod db;
 mod harness;
 mod sbom;

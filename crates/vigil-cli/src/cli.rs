@@ -56,7 +56,7 @@ pub struct ScanArgs {
     /// A root filesystem directory, a project directory, or one lockfile
     pub target: PathBuf,
     /// Output format, repeatable; FORMAT=FILE writes that format to FILE
-    /// (table, json, sarif, junit, markdown) [default: table]
+    /// (table, json, sarif, junit, markdown, cyclonedx) [default: table]
     #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_scan_output)]
     pub format: Vec<ScanOutput>,
     /// Write the format given without =FILE to FILE instead of standard output
@@ -95,6 +95,8 @@ pub enum ScanFormatArg {
     Junit,
     /// Markdown (pull-request comments)
     Markdown,
+    /// CycloneDX 1.6 JSON with vulnerabilities
+    Cyclonedx,
 }
 
 /// One `--format FORMAT[=FILE]`.

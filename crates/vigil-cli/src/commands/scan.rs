@@ -99,14 +99,8 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         }
     }
     let built = vigil_core::time::rfc3339(database.built_at()?);
-    let mut report = ScanReport::new(
-        inventory.target.clone(),
-        inventory.os.clone(),
-        inventory.packages.len(),
-        built,
-        findings,
-        inventory.warnings.clone(),
-    );
+    let scanned_at = vigil_core::time::rfc3339(vigil_core::time::now_unix());
+    let mut report = ScanReport::new(inventory, scanned_at, built, findings);
     report.suppressed = suppressed;
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
@@ -123,6 +117,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             ScanFormatArg::Sarif => ScanFormat::Sarif,
             ScanFormatArg::Junit => ScanFormat::Junit,
             ScanFormatArg::Markdown => ScanFormat::Markdown,
+            ScanFormatArg::Cyclonedx => ScanFormat::CycloneDx,
         };
         match output.file.as_ref().or(args.output.as_ref()) {
             None => vigil_report::write_scan(&report, format, &mut std::io::stdout().lock())?,

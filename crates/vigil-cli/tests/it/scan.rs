@@ -375,3 +375,33 @@ fn explain_one_advisory_against_a_target() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not in the advisory database"), "{}", stderr(&o));
 }
+
+#[test]
+fn cyclonedx_with_vulnerabilities_is_valid() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let out = tempfile::tempdir().unwrap();
+    let bom = out.path().join("bom.json");
+    let o =
+        vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", &format!("cyclonedx={}", bom.display())]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bom).unwrap()).unwrap();
+    assert_eq!(doc["specVersion"], "1.6");
+    assert_eq!(doc["components"].as_array().unwrap().len(), 1 + 4, "the OS and every package");
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    let dsa = vulns.iter().find(|v| v["id"] == "DSA-4839-1").unwrap();
+    assert_eq!(
+        dsa["affects"][0]["ref"],
+        doc["components"].as_array().unwrap().iter().find(|c| c["name"] == "sudo").unwrap()["bom-ref"]
+    );
+    assert_eq!(dsa["recommendation"], "Upgrade to a fixed version: 1.8.27-1+deb10u3");
+    let smallvec = vulns.iter().find(|v| v["id"] == "RUSTSEC-2021-0003").unwrap();
+    assert_eq!(smallvec["ratings"][0]["method"], "CVSSv31");
+    assert_eq!(smallvec["ratings"][0]["score"], 9.8);
+    let program = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
+                   print(JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read()) or 'valid')";
+    if let Some(verdict) = python("cyclonedx.validation.json", program, &[bom.to_str().unwrap()]) {
+        assert_eq!(verdict, "valid");
+    }
+}

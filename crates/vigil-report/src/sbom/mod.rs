@@ -48,6 +48,11 @@ fn content_uuid(inv: &Inventory) -> String {
     )
 }
 
+/// The CycloneDX document of `inventory`, for formats that extend it.
+pub(crate) fn cyclonedx_document(inventory: &Inventory, created: &str) -> serde_json::Value {
+    cyclonedx::render(inventory, &Stamp { created: created.to_owned(), uuid: content_uuid(inventory) })
+}
+
 /// Writes `inventory` as an SBOM. `created` is the RFC 3339 time to stamp.
 pub fn write_sbom(
     inventory: &Inventory,

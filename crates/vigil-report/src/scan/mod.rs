@@ -1,6 +1,8 @@
 //! Scan results: the report model every findings format renders, and one
-//! module per format (`table`, `json`, `sarif`, `junit`, `markdown`).
+//! module per format (`table`, `json`, `sarif`, `junit`, `markdown`,
+//! `cyclonedx`).
 
+mod cyclonedx;
 mod json;
 mod junit;
 mod markdown;
@@ -10,7 +12,7 @@ mod table;
 use std::io::Write;
 
 use serde::Serialize;
-use vigil_core::inventory::OsInfo;
+use vigil_core::inventory::{Inventory, OsInfo};
 use vigil_core::severity::Severity;
 use vigil_match::{Finding, FixStatus, Kind};
 
@@ -30,6 +32,8 @@ pub enum ScanFormat {
     Junit,
     /// Markdown (pull-request comments).
     Markdown,
+    /// CycloneDX 1.6 JSON: the inventory with its vulnerabilities.
+    CycloneDx,
 }
 
 /// Counts per severity, vulnerabilities only.
@@ -66,6 +70,8 @@ pub struct ScanReport {
     pub target: String,
     /// The OS found, if any.
     pub os: Option<OsInfo>,
+    /// When the scan ran (RFC 3339).
+    pub scanned_at: String,
     /// When the advisory database was built (RFC 3339).
     pub database_built_at: String,
     /// Counts.
@@ -76,19 +82,20 @@ pub struct ScanReport {
     pub suppressed: Vec<crate::policy::Suppression>,
     /// Problems met while building the inventory.
     pub warnings: Vec<String>,
+    /// The whole inventory (for formats that carry it, such as CycloneDX).
+    #[serde(skip)]
+    pub inventory: Inventory,
 }
 
 impl ScanReport {
     /// Builds the report and its summary.
     pub fn new(
-        target: String,
-        os: Option<OsInfo>,
-        packages: usize,
+        inventory: Inventory,
+        scanned_at: String,
         database_built_at: String,
         findings: Vec<Finding>,
-        warnings: Vec<String>,
     ) -> ScanReport {
-        let mut summary = Summary { packages, ..Summary::default() };
+        let mut summary = Summary { packages: inventory.packages.len(), ..Summary::default() };
         for f in &findings {
             if f.kind == Kind::Informational {
                 summary.informational += 1;
@@ -107,13 +114,15 @@ impl ScanReport {
         }
         ScanReport {
             schema_version: SCAN_SCHEMA_VERSION,
-            target,
-            os,
+            target: inventory.target.clone(),
+            os: inventory.os.clone(),
+            scanned_at,
             database_built_at,
             summary,
             findings,
             suppressed: Vec::new(),
-            warnings,
+            warnings: inventory.warnings.clone(),
+            inventory,
         }
     }
 }
@@ -126,5 +135,6 @@ pub fn write_scan(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) 
         ScanFormat::Sarif => sarif::write(report, out),
         ScanFormat::Junit => junit::write(report, out),
         ScanFormat::Markdown => markdown::write(report, out),
+        ScanFormat::CycloneDx => cyclonedx::write(report, out),
     }
 }

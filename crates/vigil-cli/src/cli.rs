@@ -33,9 +33,9 @@ pub enum Command {
     /// The local advisory database
     #[command(subcommand)]
     Db(DbCommand),
-    /// Write the inventory of a root filesystem directory as an SBOM
+    /// Write the inventory of an image, a directory or a lockfile as an SBOM
     Sbom(SbomArgs),
-    /// Find known vulnerabilities in a root filesystem directory or a lockfile
+    /// Find known vulnerabilities in an image, a directory or a lockfile
     Scan(ScanArgs),
     /// Explain why an advisory does or does not match a target
     Explain(ExplainArgs),
@@ -46,14 +46,15 @@ pub enum Command {
 pub struct ExplainArgs {
     /// Advisory id or alias (DSA-4839-1, CVE-2021-3156, GHSA-...)
     pub advisory: String,
-    /// What was scanned: a root filesystem or project directory, or a lockfile
+    /// What was scanned: an image, a directory or a lockfile
     pub target: PathBuf,
 }
 
 /// `vigil scan` flags.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A root filesystem directory, a project directory, or one lockfile
+    /// A container image (docker-archive or oci-archive tar, OCI layout directory), a
+    /// root filesystem or project directory, or one lockfile
     pub target: PathBuf,
     /// Output format, repeatable; FORMAT=FILE writes that format to FILE
     /// (table, json, sarif, junit, markdown, cyclonedx) [default: table]
@@ -134,7 +135,8 @@ pub enum SeverityArg {
 /// `vigil sbom` flags.
 #[derive(Debug, Args)]
 pub struct SbomArgs {
-    /// A directory holding a root filesystem (an unpacked image, a mounted disk, `/`)
+    /// A container image (docker-archive or oci-archive tar, OCI layout directory), a
+    /// root filesystem or project directory, or one lockfile
     pub target: PathBuf,
     /// SBOM format
     #[arg(long, value_enum, default_value_t = SbomFormatArg::Cyclonedx)]

@@ -1,4 +1,6 @@
-//! A read-only view of a root filesystem on disk that never leaves the root.
+//! A read-only view of a target's files that never leaves its root: a
+//! directory on disk, or the merged layers of a container image
+//! ([`vigil_image::Tree`]).
 //!
 //! Paths are resolved component by component: `..` stops at the root, an
 //! absolute symlink target is taken relative to the root (as the target
@@ -8,32 +10,91 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use vigil_image::{Node, Tree};
 
 use crate::error::{Error, Result};
 
 /// Most symlinks followed while resolving one path.
 const MAX_LINKS: usize = 40;
 
-/// A directory treated as the root of a target system.
+/// Where the files are.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// A directory on disk.
+    Dir(PathBuf),
+    /// An image's merged layers, with the contents of the wanted files.
+    Image(Arc<Tree>),
+}
+
+/// What a path is, before following it.
+enum Kind {
+    Missing,
+    Dir,
+    File,
+    Symlink(String),
+}
+
+/// A target's root filesystem.
 #[derive(Debug, Clone)]
 pub struct RootFs {
-    root: PathBuf,
+    backend: Backend,
     max_file_bytes: u64,
 }
 
 impl RootFs {
-    /// Opens `root`, which must be a directory.
+    /// Opens the directory `root`.
     pub fn open(root: &Path, max_file_bytes: u64) -> Result<RootFs> {
         let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.to_owned(), source })?;
         if !meta.is_dir() {
             return Err(Error::Path { path: root.display().to_string(), message: "not a directory".into() });
         }
-        Ok(RootFs { root: root.to_owned(), max_file_bytes })
+        Ok(RootFs { backend: Backend::Dir(root.to_owned()), max_file_bytes })
     }
 
-    /// The host path of `path` (absolute inside the root), with every
-    /// symlink resolved inside the root; `None` when it does not exist.
-    pub fn resolve(&self, path: &str) -> Result<Option<PathBuf>> {
+    /// A view of an image's merged layers.
+    pub fn image(tree: Arc<Tree>, max_file_bytes: u64) -> RootFs {
+        RootFs { backend: Backend::Image(tree), max_file_bytes }
+    }
+
+    fn host(root: &Path, path: &str) -> PathBuf {
+        let mut p = root.to_owned();
+        p.extend(components(path));
+        p
+    }
+
+    fn kind(&self, path: &str) -> Result<Kind> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let host = Self::host(root, path);
+                match std::fs::symlink_metadata(&host) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        let target = std::fs::read_link(&host).map_err(|source| Error::Io { path: host, source })?;
+                        Ok(Kind::Symlink(target.to_string_lossy().into_owned()))
+                    }
+                    Ok(m) if m.is_dir() => Ok(Kind::Dir),
+                    Ok(_) => Ok(Kind::File),
+                    Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+                        Ok(Kind::Missing)
+                    }
+                    Err(source) => Err(Error::Io { path: host, source }),
+                }
+            }
+            Backend::Image(tree) => Ok(match tree.entries.get(path).map(|e| &e.node) {
+                Some(Node::Dir) => Kind::Dir,
+                Some(Node::File { .. }) => Kind::File,
+                Some(Node::Symlink(t)) => Kind::Symlink(t.clone()),
+                // Layers need not list every parent directory.
+                None if has_children(tree, path) => Kind::Dir,
+                None => Kind::Missing,
+            }),
+        }
+    }
+
+    /// The path (absolute inside the target) that `path` names once every
+    /// symlink is followed inside the root; `None` when it does not exist.
+    pub fn resolve(&self, path: &str) -> Result<Option<String>> {
         let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
         let mut resolved: Vec<String> = Vec::new();
         let mut links = 0;
@@ -46,82 +107,106 @@ impl RootFs {
                 }
                 _ => {}
             }
-            let host = self.host(&resolved).join(&part);
-            let meta = match std::fs::symlink_metadata(&host) {
-                Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
-                Err(source) => return Err(Error::Io { path: host, source }),
-            };
-            if meta.file_type().is_symlink() {
-                links += 1;
-                if links > MAX_LINKS {
-                    return Err(Error::Path {
-                        path: path.to_owned(),
-                        message: "too many symbolic links (a loop?)".into(),
-                    });
+            resolved.push(part);
+            let current = format!("/{}", resolved.join("/"));
+            match self.kind(&current)? {
+                Kind::Missing => return Ok(None),
+                Kind::Dir | Kind::File => {}
+                Kind::Symlink(target) => {
+                    links += 1;
+                    if links > MAX_LINKS {
+                        return Err(Error::Path {
+                            path: path.to_owned(),
+                            message: "too many symbolic links (a loop?)".into(),
+                        });
+                    }
+                    resolved.pop();
+                    if target.starts_with('/') {
+                        resolved.clear();
+                    }
+                    pending.extend(components(&target).rev().map(str::to_owned));
                 }
-                let target = std::fs::read_link(&host).map_err(|source| Error::Io { path: host, source })?;
-                let target = target.to_string_lossy().into_owned();
-                if target.starts_with('/') {
-                    resolved.clear();
-                }
-                pending.extend(components(&target).rev().map(str::to_owned));
-            } else {
-                resolved.push(part);
             }
         }
-        Ok(Some(self.host(&resolved)))
-    }
-
-    fn host(&self, parts: &[String]) -> PathBuf {
-        let mut p = self.root.clone();
-        p.extend(parts);
-        p
+        Ok(Some(format!("/{}", resolved.join("/"))))
     }
 
     /// The contents of the regular file at `path`, `None` when missing.
     /// Files over the size cap are an error naming the file.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        let Some(host) = self.resolve(path)? else {
-            return Ok(None);
-        };
-        let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
-        if !meta.is_file() {
-            return Ok(None);
+        let Some(real) = self.resolve(path)? else { return Ok(None) };
+        match &self.backend {
+            Backend::Dir(root) => {
+                let host = Self::host(root, &real);
+                let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
+                if !meta.is_file() {
+                    return Ok(None);
+                }
+                if meta.len() > self.max_file_bytes {
+                    return Err(Error::Path {
+                        path: path.to_owned(),
+                        message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
+                    });
+                }
+                let mut data = Vec::with_capacity(meta.len() as usize);
+                std::fs::File::open(&host)
+                    .and_then(|f| f.take(self.max_file_bytes + 1).read_to_end(&mut data))
+                    .map_err(|source| Error::Io { path: host, source })?;
+                Ok(Some(data))
+            }
+            Backend::Image(tree) => match tree.entries.get(&real).map(|e| &e.node) {
+                Some(Node::File { data: Some(data), .. }) => Ok(Some(data.as_ref().clone())),
+                Some(Node::File { size, data: None }) => Err(Error::Path {
+                    path: path.to_owned(),
+                    message: if *size > self.max_file_bytes {
+                        format!("{size} bytes is over the {} byte limit", self.max_file_bytes)
+                    } else {
+                        "its contents were not kept: no cataloger declared this path".into()
+                    },
+                }),
+                _ => Ok(None),
+            },
         }
-        if meta.len() > self.max_file_bytes {
-            return Err(Error::Path {
-                path: path.to_owned(),
-                message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
-            });
-        }
-        let mut data = Vec::with_capacity(meta.len() as usize);
-        std::fs::File::open(&host)
-            .and_then(|f| f.take(self.max_file_bytes + 1).read_to_end(&mut data))
-            .map_err(|source| Error::Io { path: host, source })?;
-        Ok(Some(data))
+    }
+
+    /// The layer a path came from, for image targets.
+    pub fn layer(&self, path: &str) -> Option<String> {
+        let Backend::Image(tree) = &self.backend else { return None };
+        let real = self.resolve(path).ok().flatten()?;
+        tree.entries.get(&real).map(|e| e.layer.clone())
     }
 
     /// The sorted names in the directory at `path` (empty when missing).
     pub fn read_dir(&self, path: &str) -> Result<Vec<String>> {
-        let Some(host) = self.resolve(path)? else {
-            return Ok(Vec::new());
-        };
-        if !host.is_dir() {
-            return Ok(Vec::new());
+        let Some(real) = self.resolve(path)? else { return Ok(Vec::new()) };
+        match &self.backend {
+            Backend::Dir(root) => {
+                let host = Self::host(root, &real);
+                if !host.is_dir() {
+                    return Ok(Vec::new());
+                }
+                let mut names = Vec::new();
+                for entry in std::fs::read_dir(&host).map_err(|source| Error::Io { path: host.clone(), source })? {
+                    let entry = entry.map_err(|source| Error::Io { path: host.clone(), source })?;
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+                names.sort();
+                Ok(names)
+            }
+            Backend::Image(tree) => {
+                let prefix = if real == "/" { "/".to_owned() } else { format!("{real}/") };
+                let mut names: Vec<String> = tree
+                    .entries
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .filter_map(|(k, _)| k[prefix.len()..].split('/').next().map(str::to_owned))
+                    .collect();
+                names.dedup();
+                Ok(names)
+            }
         }
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(&host).map_err(|source| Error::Io { path: host.clone(), source })? {
-            let entry = entry.map_err(|source| Error::Io { path: host.clone(), source })?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-        names.sort();
-        Ok(names)
     }
-}
 
-impl RootFs {
     /// Calls `visit` with the path (absolute inside the root) of every
     /// regular file below `dir`, in no particular order. Symlinks are not
     /// followed (a link to a directory is not descended into), and the
@@ -129,39 +214,59 @@ impl RootFs {
     /// `max_entries` entries are visited; past that the walk stops with an
     /// error naming the directory it was in.
     pub fn walk(&self, dir: &str, max_entries: usize, visit: &mut dyn FnMut(&str)) -> Result<()> {
-        let mut seen = 0usize;
-        let mut stack = vec![dir.trim_end_matches('/').to_owned()];
-        while let Some(current) = stack.pop() {
-            if matches!(current.as_str(), "/proc" | "/sys" | "/dev") {
-                continue;
+        let skipped = |p: &str| ["/proc/", "/sys/", "/dev/"].iter().any(|s| p.starts_with(s));
+        match &self.backend {
+            Backend::Image(tree) => {
+                for (n, (path, entry)) in tree.entries.iter().enumerate() {
+                    if n >= max_entries {
+                        return Err(Error::Path {
+                            path: dir.to_owned(),
+                            message: format!("more than {max_entries} entries in the target"),
+                        });
+                    }
+                    if matches!(entry.node, Node::File { .. }) && !skipped(path) {
+                        visit(path);
+                    }
+                }
+                Ok(())
             }
-            let host = self.host(&components(&current).map(str::to_owned).collect::<Vec<_>>());
-            let Ok(read) = std::fs::read_dir(&host) else { continue };
-            let mut entries: Vec<(String, std::fs::FileType)> = read
-                .filter_map(|e| e.ok())
-                .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), e.file_type().ok()?)))
-                .collect();
-            entries.sort_by(|a, b| b.0.cmp(&a.0));
-            for (name, kind) in entries {
-                seen += 1;
-                if seen > max_entries {
-                    return Err(Error::Path {
-                        path: current,
-                        message: format!(
-                            "more than {max_entries} entries in the target; raise the limit if this is genuine"
-                        ),
-                    });
+            Backend::Dir(root) => {
+                let mut seen = 0usize;
+                let mut stack = vec![dir.trim_end_matches('/').to_owned()];
+                while let Some(current) = stack.pop() {
+                    if matches!(current.as_str(), "/proc" | "/sys" | "/dev") {
+                        continue;
+                    }
+                    let Ok(read) = std::fs::read_dir(Self::host(root, &current)) else { continue };
+                    for e in read.filter_map(|e| e.ok()) {
+                        seen += 1;
+                        if seen > max_entries {
+                            return Err(Error::Path {
+                                path: current,
+                                message: format!(
+                                    "more than {max_entries} entries in the target; raise the limit if this is genuine"
+                                ),
+                            });
+                        }
+                        let Ok(kind) = e.file_type() else { continue };
+                        let path = format!("{current}/{}", e.file_name().to_string_lossy());
+                        if kind.is_dir() {
+                            stack.push(path);
+                        } else if kind.is_file() {
+                            visit(&path);
+                        }
+                    }
                 }
-                let path = format!("{current}/{name}");
-                if kind.is_dir() {
-                    stack.push(path);
-                } else if kind.is_file() {
-                    visit(&path);
-                }
+                Ok(())
             }
         }
-        Ok(())
     }
+}
+
+/// True when some entry lies below `path` in the image tree.
+fn has_children(tree: &Tree, path: &str) -> bool {
+    let prefix = format!("{path}/");
+    tree.entries.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix))
 }
 
 fn components(path: &str) -> impl DoubleEndedIterator<Item = &str> {

@@ -65,17 +65,75 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() })
 }
 
+/// Whether any cataloger (or OS detection) reads the file at `path`.
+pub fn wanted(path: &str) -> bool {
+    os::wants(path) || CATALOGERS.iter().any(|c| (c.wants)(path))
+}
+
+/// The inventory of a container image: a docker-archive or oci-archive
+/// tar file, or an OCI image layout directory. Every package records the
+/// layer its database or lockfile came from.
+pub fn inventory_image(path: &Path, options: &Options) -> Result<Inventory> {
+    let limits = vigil_image::Limits { max_file_bytes: options.max_file_bytes, ..vigil_image::Limits::default() };
+    let (tree, _info) = vigil_image::open(path, &wanted, limits)
+        .map_err(|e| Error::Path { path: path.display().to_string(), message: e.to_string() })?;
+    let fs = RootFs::image(std::sync::Arc::new(tree), options.max_file_bytes);
+    let mut inventory = catalog(&fs, path.display().to_string());
+    for p in &mut inventory.packages {
+        p.location.layer = fs.layer(&p.location.path);
+    }
+    Ok(inventory)
+}
+
+/// True when `path` is a container image Vigil reads: a tar file holding
+/// `manifest.json` or `index.json`, or a directory with `oci-layout`.
+pub fn is_image(path: &Path) -> bool {
+    if path.is_dir() {
+        return path.join("oci-layout").is_file() && path.join("index.json").is_file();
+    }
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let mut archive = tar_probe(file);
+    archive.any(|name| name == "manifest.json" || name == "index.json" || name == "oci-layout")
+}
+
+/// The first member names of a tar file (at most 64), empty if it is not one.
+fn tar_probe(file: std::fs::File) -> impl Iterator<Item = String> {
+    let mut names = Vec::new();
+    let mut header = [0u8; 512];
+    let mut reader = std::io::BufReader::new(file);
+    use std::io::{Read, Seek, SeekFrom};
+    for _ in 0..64 {
+        if reader.read_exact(&mut header).is_err() || header[257..262] != *b"ustar" {
+            break;
+        }
+        let name_end = header[..100].iter().position(|&b| b == 0).unwrap_or(100);
+        names.push(String::from_utf8_lossy(&header[..name_end]).trim_start_matches("./").to_owned());
+        let size_field =
+            String::from_utf8_lossy(&header[124..136]).trim_matches(|c: char| c == '\0' || c == ' ').to_owned();
+        let Ok(size) = u64::from_str_radix(&size_field, 8) else { break };
+        if reader.seek(SeekFrom::Current(size.div_ceil(512) as i64 * 512)).is_err() {
+            break;
+        }
+    }
+    names.into_iter()
+}
+
 /// The inventory of the root filesystem at `root`.
 pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(root, options.max_file_bytes)?;
-    let mut inventory = Inventory { target: root.display().to_string(), ..Inventory::default() };
-    match os::detect(&fs) {
+    Ok(catalog(&fs, root.display().to_string()))
+}
+
+/// Detects the OS and runs every cataloger over `fs`.
+fn catalog(fs: &RootFs, target: String) -> Inventory {
+    let mut inventory = Inventory { target, ..Inventory::default() };
+    match os::detect(fs) {
         Ok(os) => inventory.os = os,
         Err(e) => inventory.warnings.push(format!("os detection: {e}")),
     }
     let mut owned = HashSet::new();
     for cataloger in CATALOGERS {
-        let ctx = Context { fs: &fs, os: inventory.os.as_ref(), owned: &owned };
+        let ctx = Context { fs, os: inventory.os.as_ref(), owned: &owned };
         match (cataloger.catalog)(&ctx) {
             Ok(found) => {
                 inventory.packages.extend(found.packages);
@@ -93,5 +151,5 @@ pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
             &b.location.path,
         ))
     });
-    Ok(inventory)
+    inventory
 }

@@ -47,6 +47,15 @@ pub fn ecosystem_for(id: &str, version_id: Option<&str>) -> Option<String> {
     })
 }
 
+/// The release files detection reads.
+const RELEASE_FILES: &[&str] =
+    &["/etc/os-release", "/usr/lib/os-release", "/etc/alpine-release", "/etc/debian_version", "/etc/redhat-release"];
+
+/// Whether detection reads the file at `path`.
+pub fn wants(path: &str) -> bool {
+    RELEASE_FILES.contains(&path)
+}
+
 /// Detects the OS of `fs`; `None` when no release file is present.
 pub fn detect(fs: &RootFs) -> Result<Option<OsInfo>> {
     for path in ["/etc/os-release", "/usr/lib/os-release"] {

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::ExplainArgs;
 use crate::config::Config;
@@ -20,13 +20,7 @@ pub fn explain(config: &Config, db: &Path, args: &ExplainArgs, quiet: bool) -> R
             args.advisory
         );
     }
-    let options = vigil_inventory::Options::default();
-    let inventory = if args.target.is_dir() {
-        vigil_inventory::inventory_dir(&args.target, &options)
-    } else {
-        vigil_inventory::inventory_file(&args.target, &options)
-    }
-    .with_context(|| format!("reading {}", args.target.display()))?;
+    let inventory = super::inventory(&args.target)?;
     let mut out = std::io::stdout().lock();
     let os = inventory.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| Some(o.id.clone())));
     writeln!(

@@ -1,20 +1,13 @@
-//! `vigil sbom`: inventory a root filesystem and write it as an SBOM.
+//! `vigil sbom`: inventory a target and write it as an SBOM.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use vigil_report::SbomFormat;
 
 use crate::cli::{SbomArgs, SbomFormatArg};
 
 /// Inventories the target and writes the SBOM (atomically when `--output`).
 pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
-    if !args.target.is_dir() {
-        bail!(
-            "{}: not a directory; `vigil sbom` reads root filesystem directories (unpack an image first)",
-            args.target.display()
-        );
-    }
-    let inventory = vigil_inventory::inventory_dir(&args.target, &vigil_inventory::Options::default())
-        .with_context(|| format!("reading {}", args.target.display()))?;
+    let inventory = super::inventory(&args.target)?;
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");

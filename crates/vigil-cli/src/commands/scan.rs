@@ -69,13 +69,7 @@ fn apply_policy(args: &ScanArgs, findings: &mut Vec<vigil_match::Finding>) -> Re
 
 /// Scans the target; exit code 1 when `--fail-on` is reached.
 pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
-    let options = vigil_inventory::Options::default();
-    let inventory = if args.target.is_dir() {
-        vigil_inventory::inventory_dir(&args.target, &options)
-    } else {
-        vigil_inventory::inventory_file(&args.target, &options)
-    }
-    .with_context(|| format!("reading {}", args.target.display()))?;
+    let inventory = super::inventory(&args.target)?;
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");

@@ -405,3 +405,40 @@ fn cyclonedx_with_vulnerabilities_is_valid() {
         assert_eq!(verdict, "valid");
     }
 }
+
+/// A tar file of `(name, bytes)` members.
+fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn scan_a_docker_archive() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let layer = tar_of(&[
+        ("etc/os-release", b"ID=debian\nVERSION_ID=\"10\"\n"),
+        (
+            "var/lib/dpkg/status",
+            b"Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.8.27-1+deb10u2\n",
+        ),
+    ]);
+    let manifest = br#"[{"Config":"c.json","RepoTags":["t:1"],"Layers":["l1/layer.tar"]}]"#;
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("image.tar");
+    std::fs::write(&image, tar_of(&[("manifest.json", manifest), ("c.json", b"{}"), ("l1/layer.tar", &layer)]))
+        .unwrap();
+    let report = json(&vigil(db.path(), &["scan", image.to_str().unwrap(), "--format", "json"]));
+    let f = &report["findings"][0];
+    assert_eq!(f["id"], "DSA-4839-1");
+    assert_eq!(f["package"]["location"]["layer"], "l1/layer.tar");
+    let table = stdout(&vigil(db.path(), &["sbom", image.to_str().unwrap(), "--format", "json"]));
+    assert!(table.contains("\"layer\": \"l1/layer.tar\""), "{table}");
+}

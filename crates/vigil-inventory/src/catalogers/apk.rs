@@ -12,6 +12,11 @@ pub const ID: &str = "apk";
 
 const INSTALLED: &str = "/lib/apk/db/installed";
 
+/// The installed database.
+pub fn wants(path: &str) -> bool {
+    path == INSTALLED
+}
+
 /// Reads the apk installed database.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();

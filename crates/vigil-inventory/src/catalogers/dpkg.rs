@@ -95,6 +95,13 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
     out
 }
 
+/// The status file, `status.d` entries and the file lists.
+pub fn wants(path: &str) -> bool {
+    path == STATUS
+        || path.starts_with("/var/lib/dpkg/status.d/")
+        || (path.starts_with("/var/lib/dpkg/info/") && path.ends_with(".list"))
+}
+
 /// Reads the dpkg status file and `status.d` entries.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();

@@ -65,14 +65,17 @@ pub struct Found {
 pub struct Cataloger {
     /// Short id (`dpkg`), recorded on every package it finds.
     pub id: &'static str,
+    /// Whether the cataloger reads the file at this path (images keep the
+    /// contents of exactly these files while their layers stream past).
+    pub wants: fn(&str) -> bool,
     /// Reads the target.
     pub catalog: fn(&Context<'_>) -> Result<Found>,
 }
 
 /// Every cataloger, run in this order.
 pub static CATALOGERS: &[Cataloger] = &[
-    Cataloger { id: dpkg::ID, catalog: dpkg::catalog },
-    Cataloger { id: apk::ID, catalog: apk::catalog },
-    Cataloger { id: rpm::ID, catalog: rpm::catalog },
-    Cataloger { id: lang::ID, catalog: lang::catalog },
+    Cataloger { id: dpkg::ID, wants: dpkg::wants, catalog: dpkg::catalog },
+    Cataloger { id: apk::ID, wants: apk::wants, catalog: apk::catalog },
+    Cataloger { id: rpm::ID, wants: rpm::wants, catalog: rpm::catalog },
+    Cataloger { id: lang::ID, wants: lang::wants, catalog: lang::catalog },
 ];

@@ -114,6 +114,11 @@ pub fn packages(format: &Format, path: &str, text: &str) -> Result<Vec<Package>,
         .collect())
 }
 
+/// Files of any language format.
+pub fn wants(path: &str) -> bool {
+    FORMATS.iter().any(|f| (f.matches)(path))
+}
+
 /// Walks the target and reads every language file.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();

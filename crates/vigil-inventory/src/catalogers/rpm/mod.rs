@@ -8,8 +8,6 @@
 //! The version is `[epoch:]version-release`; the source package comes from
 //! the `SOURCERPM` tag (`util-linux-2.32.1-42.el8_8.src.rpm`).
 
-use std::path::Path;
-
 use rusqlite::{Connection, OpenFlags};
 use vigil_core::inventory::{Location, Package, SourcePackage, purl_encode};
 
@@ -209,38 +207,46 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
     })
 }
 
-/// Every header blob of an `rpmdb.sqlite`.
-fn sqlite_blobs(host: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
-    // The file belongs to the target: open it read-only and immutable so
-    // SQLite never writes a journal or WAL beside it.
+/// Every header blob of an `rpmdb.sqlite` given as bytes. SQLite needs a
+/// file: the bytes go to a private temporary file, opened read-only and
+/// immutable, so nothing is ever written next to the target's own copy.
+fn sqlite_blobs(data: &[u8]) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut tmp = tempfile::NamedTempFile::new()?;
+    std::io::Write::write_all(&mut tmp, data)?;
     let uri = format!(
         "file:{}?immutable=1",
-        host.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
+        tmp.path().display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23")
     );
-    let conn = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)?;
-    let mut stmt = conn.prepare("SELECT blob FROM Packages")?;
-    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
-    rows.collect()
+    let read = || -> rusqlite::Result<Vec<Vec<u8>>> {
+        let conn = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)?;
+        let mut stmt = conn.prepare("SELECT blob FROM Packages")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.collect()
+    };
+    read().map_err(std::io::Error::other)
+}
+
+/// The database files, in any of their places.
+pub fn wants(path: &str) -> bool {
+    DATABASES.iter().any(|(p, _)| *p == path)
 }
 
 /// Reads the first rpm database found.
 pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
     let mut found = Found::default();
     for &(path, format) in DATABASES {
-        let Some(host) = ctx.fs.resolve(path)? else {
-            continue;
+        let data = match ctx.fs.read(path) {
+            Ok(Some(data)) => data,
+            Ok(None) => continue,
+            Err(e) => {
+                found.warnings.push(format!("rpm: {e}"));
+                return Ok(found);
+            }
         };
-        if !host.is_file() {
-            continue;
-        }
         let blobs = match format {
-            Format::Sqlite => sqlite_blobs(&host).map_err(|e| e.to_string()),
-            Format::Ndb | Format::BerkeleyDb => match ctx.fs.read(path) {
-                Ok(Some(data)) if matches!(format, Format::Ndb) => ndb::blobs(&data),
-                Ok(Some(data)) => bdb::blobs(&data),
-                Ok(None) => continue,
-                Err(e) => Err(e.to_string()),
-            },
+            Format::Sqlite => sqlite_blobs(&data).map_err(|e| e.to_string()),
+            Format::Ndb => ndb::blobs(&data),
+            Format::BerkeleyDb => bdb::blobs(&data),
         };
         match blobs {
             Ok(blobs) => {
@@ -273,7 +279,7 @@ mod tests {
         // rpm's own bindings (`h[rpm.RPMTAG_FILENAMES]`) list /bin/bash, /bin/bashbug
         // and /bin/sh first for bash in this database.
         let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpm/rpmdb.sqlite");
-        let blobs = sqlite_blobs(&db).unwrap();
+        let blobs = sqlite_blobs(&std::fs::read(db).unwrap()).unwrap();
         let bash = blobs
             .iter()
             .filter_map(|b| Header::parse(b))

@@ -1,0 +1,159 @@
+//! Applying one layer (a tar stream, gzip-compressed or not) to the tree:
+//! whiteouts and opaque directories remove what lower layers put there;
+//! wanted files keep their contents; everything is counted against the caps.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::{Entry, Limits, Node, Tree};
+
+/// Running totals across all layers of one image.
+pub(crate) struct Budget {
+    pub bytes: u64,
+    pub entries: u64,
+    pub limits: Limits,
+}
+
+/// Counts decompressed bytes and stops at the cap.
+struct Counted<'a, R> {
+    inner: R,
+    bytes: &'a mut u64,
+    max: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.bytes += n as u64;
+        if *self.bytes > self.max {
+            return Err(std::io::Error::other(format!("the image decompresses to more than {} bytes", self.max)));
+        }
+        Ok(n)
+    }
+}
+
+/// `/a/b` for an entry name, with `.` and empty parts dropped and `..`
+/// unable to climb above the root; `None` for the root itself.
+pub(crate) fn normalize(name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in name.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
+}
+
+/// Removes `path` and everything below it.
+fn remove_tree(tree: &mut Tree, path: &str) {
+    tree.entries.remove(path);
+    remove_children(tree, path);
+}
+
+/// Removes everything strictly below `dir`.
+fn remove_children(tree: &mut Tree, dir: &str) {
+    let prefix = if dir == "/" { "/".to_owned() } else { format!("{dir}/") };
+    let end = format!("{}0", &prefix[..prefix.len() - 1]);
+    let doomed: Vec<String> = tree.entries.range(prefix.clone()..end).map(|(k, _)| k.clone()).collect();
+    for k in doomed {
+        tree.entries.remove(&k);
+    }
+}
+
+/// Applies one layer.
+pub(crate) fn apply(
+    tree: &mut Tree,
+    reader: impl Read,
+    layer: &str,
+    image: &str,
+    wanted: &dyn Fn(&str) -> bool,
+    budget: &mut Budget,
+) -> Result<()> {
+    let fail = |message: String| Error::Layer { image: image.to_owned(), layer: layer.to_owned(), message };
+    let mut buffered = BufReader::with_capacity(256 << 10, reader);
+    let head = buffered.fill_buf().map_err(|e| fail(format!("cannot read: {e}")))?;
+    let stream: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(buffered))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err(fail("zstd-compressed layers are not read yet".into()));
+    } else {
+        Box::new(buffered)
+    };
+    let Budget { bytes, entries: count, limits } = budget;
+    let (max_file, max_entries) = (limits.max_file_bytes, limits.max_entries);
+    let mut archive = tar::Archive::new(Counted { inner: stream, bytes, max: limits.max_total_bytes });
+    let entries = archive.entries().map_err(|e| fail(format!("not a tar stream: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| fail(format!("corrupt or truncated: {e}")))?;
+        *count += 1;
+        if *count > max_entries {
+            return Err(fail(format!("more than {max_entries} entries")));
+        }
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(path) = normalize(&raw) else { continue };
+        let (dir, name) =
+            path.rsplit_once('/').map(|(d, n)| (if d.is_empty() { "/" } else { d }, n)).unwrap_or(("/", ""));
+        if name == ".wh..wh..opq" {
+            remove_children(tree, dir);
+            continue;
+        }
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            let target = if dir == "/" { format!("/{hidden}") } else { format!("{dir}/{hidden}") };
+            remove_tree(tree, &target);
+            continue;
+        }
+        let kind = entry.header().entry_type();
+        let node = if kind.is_dir() {
+            if matches!(tree.entries.get(&path), Some(Entry { node: Node::Dir, .. })) {
+                continue;
+            }
+            Node::Dir
+        } else if kind.is_file() {
+            let size = entry.size();
+            let data = if size <= max_file && wanted(&path) {
+                let mut data = Vec::with_capacity(size as usize);
+                entry.read_to_end(&mut data).map_err(|e| fail(format!("{path}: {e}")))?;
+                Some(Arc::new(data))
+            } else {
+                None
+            };
+            Node::File { size, data }
+        } else if kind.is_symlink() {
+            let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            Node::Symlink(target)
+        } else if kind.is_hard_link() {
+            // A hard link shares its target's contents, which an earlier entry carried.
+            let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            match normalize(&target).and_then(|t| tree.entries.get(&t).cloned()) {
+                Some(Entry { node: node @ Node::File { .. }, .. }) => node,
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        if node != Node::Dir {
+            // A file or link replacing a directory of a lower layer hides what was below it.
+            remove_children(tree, &path);
+        }
+        tree.entries.insert(path, Entry { node, layer: layer.to_owned() });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_climb_out() {
+        assert_eq!(normalize("./etc/os-release").as_deref(), Some("/etc/os-release"));
+        assert_eq!(normalize("../../etc/passwd").as_deref(), Some("/etc/passwd"));
+        assert_eq!(normalize("/abs/../x").as_deref(), Some("/x"));
+        assert_eq!(normalize("./"), None);
+    }
+}

@@ -21,6 +21,7 @@ pub mod catalogers;
 mod error;
 pub mod fs;
 pub mod os;
+pub mod sbom;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -44,15 +45,29 @@ impl Default for Options {
     }
 }
 
-/// The inventory of one lockfile or package-metadata file (a `Cargo.lock`,
-/// `package-lock.json`, `requirements.txt`, ...), read as its file name says.
+/// The inventory of one file: a CycloneDX or SPDX JSON SBOM, or a lockfile
+/// or package-metadata file (a `Cargo.lock`, `package-lock.json`,
+/// `requirements.txt`, ...) read as its file name says.
 pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.to_ascii_lowercase().ends_with(".json") {
+        // CycloneDX and SPDX documents: any JSON file may be one.
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        if meta.len() <= options.max_file_bytes {
+            let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
+                && let Some(inventory) = sbom::inventory(&doc, &path.display().to_string())
+            {
+                return Ok(inventory);
+            }
+        }
+    }
     let lookup = format!("/{name}");
     let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
         path: path.display().to_string(),
-        message: "not a directory or a lockfile Vigil reads (Cargo.lock, package-lock.json, requirements*.txt, \
-                  poetry.lock, uv.lock, Pipfile.lock, composer.lock, Gemfile.lock, go.mod, packages.lock.json)"
+        message: "not an image, a directory, a CycloneDX or SPDX JSON SBOM, or a lockfile Vigil reads (Cargo.lock, \
+                  package-lock.json, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, composer.lock, Gemfile.lock, \
+                  go.mod, packages.lock.json)"
             .into(),
     })?;
     let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;

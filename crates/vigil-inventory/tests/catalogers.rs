@@ -60,7 +60,7 @@ fn dpkg_status_matches_dpkg_query() {
     let bash = inv.packages.iter().find(|p| p.name == "bash").unwrap();
     assert_eq!(bash.ecosystem, "Debian:12");
     assert_eq!(bash.source.as_ref().unwrap().version, "5.2.15-2", "binNMU source version");
-    assert_eq!(bash.purl, "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12");
+    assert_eq!(bash.purl, "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2");
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
 }
 
@@ -138,7 +138,7 @@ fn apk_installed_with_origin() {
             ("ssl_client", "1.36.1-r15", "busybox", "Alpine:v3.19"),
         ]
     );
-    assert_eq!(inv.packages[2].purl, "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=3.19.0");
+    assert_eq!(inv.packages[2].purl, "pkg:apk/alpine/ssl_client@1.36.1-r15?arch=x86_64&distro=3.19.0&upstream=busybox");
     assert_eq!(inv.packages[1].license.as_deref(), Some("MIT"));
 }
 

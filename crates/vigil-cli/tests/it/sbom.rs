@@ -63,7 +63,12 @@ fn cyclonedx_is_valid_and_complete() {
             .iter()
             .all(|c| c["type"] == "operating-system" || c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:")))
     );
-    assert!(comps.iter().any(|c| c["purl"] == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12"));
+    assert!(
+        comps
+            .iter()
+            .any(|c| c["purl"]
+                == "pkg:deb/debian/bash@5.2.15-2%2Bb8?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2")
+    );
     let program = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
                    print(JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read()) or 'valid')";
     if let Some(verdict) = validate("cyclonedx.validation.json", program, &file) {
@@ -93,9 +98,13 @@ fn spdx_is_valid_and_complete() {
 }
 
 #[test]
-fn not_a_directory_is_a_clear_error() {
+fn unreadable_targets_are_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = vigil(dir.path(), &["sbom", "/etc/hostname"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not a directory"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not an image, a directory, a CycloneDX or SPDX JSON SBOM, or a lockfile"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -442,3 +442,25 @@ fn scan_a_docker_archive() {
     let table = stdout(&vigil(db.path(), &["sbom", image.to_str().unwrap(), "--format", "json"]));
     assert!(table.contains("\"layer\": \"l1/layer.tar\""), "{table}");
 }
+
+#[test]
+fn an_sbom_scans_like_its_target() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let direct = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
+    let out = tempfile::tempdir().unwrap();
+    for format in ["cyclonedx", "spdx"] {
+        let bom = out.path().join(format!("bom.{format}.json"));
+        let o = vigil(
+            db.path(),
+            &["sbom", root.path().to_str().unwrap(), "--format", format, "--output", bom.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let via_sbom = json(&vigil(db.path(), &["scan", bom.to_str().unwrap(), "--format", "json"]));
+        assert_eq!(ids(&via_sbom), ids(&direct), "{format}: same findings through the SBOM");
+        // sudo-ldap is matched on its source package (the purl's upstream qualifier), so it stays clean.
+        assert_eq!(via_sbom["summary"]["packages"], 4, "{format}");
+        assert_eq!(via_sbom["findings"][0]["package"]["purl"], direct["findings"][0]["package"]["purl"]);
+    }
+}

@@ -58,10 +58,15 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         if let Some(a) = &arch {
             qualifiers.push(format!("arch={}", purl_encode(a)));
         }
+        if let Some(origin) = fields.get("o").filter(|o| *o != name) {
+            qualifiers.push(format!("upstream={}", purl_encode(origin)));
+        }
         if let Some(d) = &distro {
             qualifiers.push(format!("distro={}", purl_encode(d)));
         }
         let mut purl = format!("pkg:apk/{namespace}/{}@{}", purl_encode(name), purl_encode(version));
+        // Canonical purls list qualifiers sorted by key.
+        qualifiers.sort();
         if !qualifiers.is_empty() {
             purl.push('?');
             purl.push_str(&qualifiers.join("&"));

@@ -71,9 +71,19 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
         if let Some(a) = &arch {
             qualifiers.push(format!("arch={}", purl_encode(a)));
         }
+        if let Some(s) = &source {
+            // Syft's and Trivy's convention: the source package when it differs.
+            if s.version != version {
+                qualifiers.push(format!("upstream={}", purl_encode(&format!("{}@{}", s.name, s.version))));
+            } else if s.name != name {
+                qualifiers.push(format!("upstream={}", purl_encode(&s.name)));
+            }
+        }
         if let Some(d) = &distro {
             qualifiers.push(format!("distro={}", purl_encode(d)));
         }
+        // Canonical purls list qualifiers sorted by key.
+        qualifiers.sort();
         if !qualifiers.is_empty() {
             purl.push('?');
             purl.push_str(&qualifiers.join("&"));

@@ -190,6 +190,8 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
     }
     let mut purl =
         format!("pkg:rpm/{namespace}/{}@{}", purl_encode(&name), purl_encode(&format!("{version}-{release}")));
+    // Canonical purls list qualifiers sorted by key.
+    qualifiers.sort();
     if !qualifiers.is_empty() {
         purl.push('?');
         purl.push_str(&qualifiers.join("&"));

@@ -1,6 +1,7 @@
 //! Language catalogers on real lockfiles (this repository's own
-//! `Cargo.lock`, a `package-lock.json` written by npm 11 and a `uv.lock`
-//! written by uv) and on hand-made files covering each format's corners.
+//! `Cargo.lock`, a `package-lock.json` written by npm 11, a `yarn.lock`
+//! written by yarn 1.22, a `pnpm-lock.yaml` written by pnpm 9, installed
+//! `node_modules` package files and a `uv.lock` written by uv) and on hand-made files covering each format's corners.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,6 +60,15 @@ fn npm_lockfile_v3() {
 }
 
 #[test]
+fn yarn_pnpm_and_installed_node_modules() {
+    let all = found();
+    // The same three dependencies, locked by yarn 1.22 and pnpm 9, resolve to the npm lockfile's packages.
+    assert_eq!(all["yarn-lock"], all["npm-lock"]);
+    assert_eq!(all["pnpm-lock"], all["npm-lock"]);
+    assert_eq!(all["npm-installed"], ["@babel/code-frame@7.12.13", "lodash@4.17.20"]);
+}
+
+#[test]
 fn python_formats() {
     let all = found();
     assert_eq!(
@@ -112,7 +122,7 @@ fn purls_and_ecosystems() {
     assert_eq!(purl("github.com/gin-gonic/gin"), ("Go", "pkg:golang/github.com/gin-gonic/gin@v1.7.0"));
     assert_eq!(purl("Newtonsoft.Json"), ("NuGet", "pkg:nuget/Newtonsoft.Json@12.0.1"));
     assert_eq!(purl("rack"), ("RubyGems", "pkg:gem/rack@2.2.3"));
-    let lodash = inv.packages.iter().find(|p| p.name == "lodash").unwrap();
+    let lodash = inv.packages.iter().find(|p| p.name == "lodash" && p.cataloger == "npm-lock").unwrap();
     assert_eq!(lodash.location.path, "/node/package-lock.json");
 }
 

@@ -15,12 +15,15 @@ mod composer;
 mod dist_info;
 mod gemfile;
 mod gomod;
+mod node_modules;
 mod npm;
 mod nuget;
 mod pipfile;
+mod pnpm;
 mod poetry;
 mod requirements;
 mod uv;
+mod yarn;
 
 /// Cataloger id.
 pub const ID: &str = "lang";
@@ -60,6 +63,9 @@ pub struct Format {
 pub static FORMATS: &[Format] = &[
     cargo::FORMAT,
     npm::FORMAT,
+    yarn::FORMAT,
+    pnpm::FORMAT,
+    node_modules::FORMAT,
     requirements::FORMAT,
     poetry::FORMAT,
     uv::FORMAT,

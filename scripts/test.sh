@@ -2,11 +2,15 @@
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging, the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
-# crates.io), then checks formatting and
+# crates.io; a real Debian rootfs and images built with mmdebstrap and
+# podman), then checks formatting and
 # lints and runs every test. With the tools installed
 # here, VIGIL_REQUIRE_ORACLES=1 makes a missing oracle fail loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
 
 missing=()
 command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
@@ -14,8 +18,6 @@ command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
 /usr/bin/python3 -c 'import packaging.version' >/dev/null 2>&1 || missing+=(python3-packaging)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -31,6 +33,19 @@ fi
 if ! cargo audit --version >/dev/null 2>&1; then
   echo "installing cargo-audit (cargo install cargo-audit --locked; a few minutes on 2 cores)"
   cargo install cargo-audit --locked --quiet
+fi
+
+# A real Debian root filesystem and its docker-archive, oci-archive and OCI layout forms
+# (mmdebstrap and podman, from Debian's packages), built once into VIGIL_REAL_ROOTFS.
+export VIGIL_REAL_ROOTFS="${VIGIL_REAL_ROOTFS:-/var/tmp/vigil-rootfs}"
+if [ ! -s "$VIGIL_REAL_ROOTFS/bookworm.dpkg-query.txt" ]; then
+  if ! command -v mmdebstrap >/dev/null 2>&1 || ! command -v podman >/dev/null 2>&1; then
+    echo "installing mmdebstrap and podman to build a real Debian rootfs and images"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mmdebstrap podman
+  fi
+  echo "building a Debian bookworm rootfs and its images into $VIGIL_REAL_ROOTFS (scripts/mkrootfs.sh)"
+  $sudo bash scripts/mkrootfs.sh "$VIGIL_REAL_ROOTFS" bookworm
 fi
 
 export VIGIL_REQUIRE_ORACLES=1

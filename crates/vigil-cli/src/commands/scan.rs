@@ -1,7 +1,7 @@
 //! `vigil scan`: inventory a target, match it against the advisory
 //! database, report, and gate.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -106,7 +106,13 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     }
     for output in &outputs {
         let format = match output.format {
-            ScanFormatArg::Table => ScanFormat::Table,
+            ScanFormatArg::Table => ScanFormat::Table {
+                // Colour only on a terminal, and never when NO_COLOR is set.
+                color: output.file.is_none()
+                    && args.output.is_none()
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            },
             ScanFormatArg::Json => ScanFormat::Json,
             ScanFormatArg::Sarif => ScanFormat::Sarif,
             ScanFormatArg::Junit => ScanFormat::Junit,

@@ -464,3 +464,28 @@ fn an_sbom_scans_like_its_target() {
         assert_eq!(via_sbom["findings"][0]["package"]["purl"], direct["findings"][0]["package"]["purl"]);
     }
 }
+
+#[test]
+fn colour_only_on_a_terminal() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = rootfs();
+    let plain = stdout(&vigil(db.path(), &["scan", root.path().to_str().unwrap()]));
+    assert!(!plain.contains('\u{1b}'), "no escapes when standard output is not a terminal");
+    // `script` runs the command on a pseudo-terminal (util-linux).
+    let command = format!("{} scan {}", env!("CARGO_BIN_EXE_vigil"), root.path().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("VIGIL_DB_DIR", db.path())
+        .env("HOME", db.path())
+        .env_remove("NO_COLOR")
+        .output();
+    let Ok(out) = out else {
+        let msg = "`script` (util-linux) is missing: cannot run vigil on a terminal";
+        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+        eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\u{1b}[1;31mCRITICAL"), "severity painted on a terminal: {text:?}");
+}

@@ -22,8 +22,12 @@ pub const SCAN_SCHEMA_VERSION: u32 = 1;
 /// Findings formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanFormat {
-    /// A table for people, grouped by where packages were found.
-    Table,
+    /// A table for people, grouped by where packages were found; `color`
+    /// paints severities with ANSI colours (for a terminal only).
+    Table {
+        /// Whether to colour.
+        color: bool,
+    },
     /// The versioned JSON report.
     Json,
     /// SARIF 2.1.0 (code-scanning dashboards).
@@ -130,7 +134,7 @@ impl ScanReport {
 /// Writes `report` in `format`.
 pub fn write_scan(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        ScanFormat::Table => table::write(report, out),
+        ScanFormat::Table { color } => table::write(report, out, color),
         ScanFormat::Json => json::write(report, out),
         ScanFormat::Sarif => sarif::write(report, out),
         ScanFormat::Junit => junit::write(report, out),

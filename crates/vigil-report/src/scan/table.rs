@@ -32,26 +32,48 @@ fn exploitation(f: &Finding) -> String {
     parts.join(" ")
 }
 
-/// Writes rows with columns padded to the widest cell.
-fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>]) -> std::io::Result<()> {
+/// The ANSI colour of a severity word, when painting.
+fn paint(cell: &str, padded: String) -> String {
+    let code = match cell {
+        "CRITICAL" => "1;31",
+        "HIGH" => "31",
+        "MEDIUM" => "33",
+        "LOW" => "34",
+        _ => return padded,
+    };
+    format!("\x1b[{code}m{padded}\x1b[0m")
+}
+
+/// Writes rows with columns padded to the widest cell; with `color`, the
+/// `SEVERITY` column is painted (after padding, so columns stay aligned).
+fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>], color: bool) -> std::io::Result<()> {
+    let severity_column = header.iter().position(|h| *h == "SEVERITY").filter(|_| color);
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in body {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |out: &mut dyn Write, cells: Vec<&str>| -> std::io::Result<()> {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+    let line = |out: &mut dyn Write, cells: Vec<&str>, painted: bool| -> std::io::Result<()> {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                let cell = format!("{c:<w$}");
+                if painted && Some(i) == severity_column { paint(c, cell) } else { cell }
+            })
+            .collect();
         writeln!(out, "  {}", padded.join("  ").trim_end())
     };
-    line(out, header.to_vec())?;
+    line(out, header.to_vec(), false)?;
     for row in body {
-        line(out, row.iter().map(String::as_str).collect())?;
+        line(out, row.iter().map(String::as_str).collect(), true)?;
     }
     Ok(())
 }
 
-pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let os = report.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| Some(o.id.clone())));
     writeln!(out, "{}{}", report.target, os.map(|o| format!(" ({o})")).unwrap_or_default())?;
     let mut by_location: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
@@ -89,11 +111,11 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         writeln!(out)?;
         writeln!(out, "{location}")?;
         if !vulns.is_empty() {
-            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns)?;
+            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns, color)?;
         }
         if !info.is_empty() {
             writeln!(out, "  informational (not vulnerabilities):")?;
-            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "KIND", "SUMMARY"], &info)?;
+            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "KIND", "SUMMARY"], &info, color)?;
         }
     }
     let s = &report.summary;

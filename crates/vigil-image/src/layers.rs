@@ -1,4 +1,4 @@
-//! Applying one layer (a tar stream, gzip-compressed or not) to the tree:
+//! Applying one layer (a tar stream: plain, gzip or zstd) to the tree:
 //! whiteouts and opaque directories remove what lower layers put there;
 //! wanted files keep their contents; everything is counted against the caps.
 
@@ -30,6 +30,37 @@ impl<R: Read> Read for Counted<'_, R> {
             return Err(std::io::Error::other(format!("the image decompresses to more than {} bytes", self.max)));
         }
         Ok(n)
+    }
+}
+
+/// A zstd stream of one or more frames, decoded frame after frame.
+struct Zstd<R: BufRead> {
+    current: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: BufRead> Zstd<R> {
+    fn new(source: R) -> std::io::Result<Zstd<R>> {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(source).map_err(std::io::Error::other)?;
+        Ok(Zstd { current: Some(decoder) })
+    }
+}
+
+impl<R: BufRead> Read for Zstd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(decoder) = self.current.as_mut() else { return Ok(0) };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This frame is done; another may follow.
+            let Some(finished) = self.current.take() else { return Ok(0) };
+            let (mut source, _) = finished.into_parts();
+            if source.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.current = Some(ruzstd::decoding::StreamingDecoder::new(source).map_err(std::io::Error::other)?);
+        }
     }
 }
 
@@ -80,7 +111,7 @@ pub(crate) fn apply(
     let stream: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(buffered))
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        return Err(fail("zstd-compressed layers are not read yet".into()));
+        Box::new(Zstd::new(buffered).map_err(|e| fail(format!("bad zstd data: {e}")))?)
     } else {
         Box::new(buffered)
     };

@@ -227,3 +227,21 @@ fn broken_images_name_the_layer() {
     let err = inventory_image(&empty, &Options::default()).unwrap_err().to_string();
     assert!(err.contains("neither a docker-archive"), "{err}");
 }
+
+#[test]
+fn zstd_layers_of_one_or_more_frames() {
+    use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+    let dir = tempfile::tempdir().unwrap();
+    let reference = packages(&inventory_image(&docker_archive(dir.path()), &Options::default()).unwrap());
+    let mut files = oci_files();
+    let l = layers();
+    // Base layer as two concatenated zstd frames, app layer as one.
+    let half = l[0].len() / 2;
+    let mut two_frames = compress_to_vec(&l[0][..half], CompressionLevel::Fastest);
+    two_frames.extend(compress_to_vec(&l[0][half..], CompressionLevel::Fastest));
+    files[4].1 = two_frames;
+    files[5].1 = compress_to_vec(&l[1][..], CompressionLevel::Fastest);
+    let path = dir.path().join("zstd.oci.tar");
+    std::fs::write(&path, tar_of(&files)).unwrap();
+    assert_eq!(packages(&inventory_image(&path, &Options::default()).unwrap()), reference);
+}

@@ -81,7 +81,9 @@ fn this_machines_dpkg_database_matches_dpkg_query() {
     else {
         let msg = "dpkg-query or /var/lib/dpkg/status is missing on this machine";
         assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-        eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        // Written past the test harness's output capture, so a skip is seen even when the test passes.
+        let _ =
+            std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {msg} !!!!!\n\n").as_bytes());
         return;
     };
     let mut expected: Vec<String> = String::from_utf8(oracle.stdout)

@@ -245,3 +245,45 @@ fn zstd_layers_of_one_or_more_frames() {
     std::fs::write(&path, tar_of(&files)).unwrap();
     assert_eq!(packages(&inventory_image(&path, &Options::default()).unwrap()), reference);
 }
+
+mod hostile {
+    //! Mutated image archives and layers must give an inventory or an
+    //! error naming the image, never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn mutate(mut data: Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+        for (i, b) in flips {
+            let len = data.len();
+            data[i % len] ^= b | 1;
+        }
+        if let Some(c) = cut {
+            data.truncate(c % (data.len() + 1));
+        }
+        data
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_archives(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>()), oci in any::<bool>()) {
+            let dir = tempfile::tempdir().unwrap();
+            let original = if oci { oci_archive(dir.path()) } else { docker_archive(dir.path()) };
+            let bytes = mutate(std::fs::read(&original).unwrap(), &flips, cut);
+            std::fs::write(&original, bytes).unwrap();
+            let _ = inventory_image(&original, &Options::default());
+        }
+
+        #[test]
+        fn mutated_layers(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>()), which in 4usize..6) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut files = oci_files();
+            let mutated = mutate(files[which].1.clone(), &flips, cut);
+            files[which].1 = mutated;
+            let path = dir.path().join("m.oci.tar");
+            std::fs::write(&path, tar_of(&files)).unwrap();
+            let _ = inventory_image(&path, &Options::default());
+        }
+    }
+}

@@ -138,3 +138,46 @@ fn malformed_lockfiles_are_warnings() {
     assert!(inv.warnings.iter().any(|w| w.starts_with("cargo-lock: /a/Cargo.lock:")), "{:?}", inv.warnings);
     assert!(inv.warnings.iter().any(|w| w.starts_with("npm-lock: /a/package-lock.json:")), "{:?}", inv.warnings);
 }
+
+mod hostile {
+    //! Mutated lockfiles give packages or a warning naming the file, never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILES: &[&str] = &[
+        "rust/Cargo.lock",
+        "node/package-lock.json",
+        "yarn/yarn.lock",
+        "pnpm/pnpm-lock.yaml",
+        "py/uv.lock",
+        "py/requirements.txt",
+        "poetry/poetry.lock",
+        "pipenv/Pipfile.lock",
+        "php/composer.lock",
+        "ruby/Gemfile.lock",
+        "go/go.mod",
+        "dotnet/packages.lock.json",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_lockfiles(which in 0usize..12, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app").join(FILES[which]);
+            let mut data = std::fs::read(&src).unwrap();
+            for (i, b) in &flips {
+                let len = data.len();
+                data[i % len] ^= b | 1;
+            }
+            if let Some(c) = cut {
+                data.truncate(c % (data.len() + 1));
+            }
+            let root = tempfile::tempdir().unwrap();
+            let target = root.path().join(FILES[which]);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(&target, data).unwrap();
+            inventory_dir(root.path(), &Options::default()).unwrap();
+        }
+    }
+}

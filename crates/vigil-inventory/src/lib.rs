@@ -75,7 +75,7 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
         return Err(Error::Path { path: path.display().to_string(), message: "over the file size limit".into() });
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    let packages = catalogers::lang::packages(format, &path.display().to_string(), &String::from_utf8_lossy(&bytes))
+    let packages = catalogers::lang::packages(format, &path.display().to_string(), &bytes)
         .map_err(|message| Error::Path { path: path.display().to_string(), message })?;
     Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() })
 }

@@ -69,6 +69,44 @@ fn yarn_pnpm_and_installed_node_modules() {
 }
 
 #[test]
+fn java_archives_and_poms() {
+    let all = found();
+    // A real jar from Debian's libslf4j-java, with its pom.properties.
+    assert_eq!(all["java-archive"], ["org.slf4j:jcl-over-slf4j@1.7.32"]);
+    // Literal and property versions; managed (no version) and range versions are left out.
+    assert_eq!(
+        all["maven-pom"],
+        [
+            "com.fasterxml.jackson.core:jackson-databind@2.9.10",
+            "org.apache.logging.log4j:log4j-core@2.14.1",
+            "org.example:sibling@1.2.3",
+        ]
+    );
+}
+
+#[test]
+fn nested_archives_are_read() {
+    use std::io::Write;
+    let jar =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app/java/jcl-over-slf4j.jar"))
+            .unwrap();
+    let mut war = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    war.start_file("WEB-INF/lib/jcl-over-slf4j.jar", options).unwrap();
+    war.write_all(&jar).unwrap();
+    war.start_file("WEB-INF/web.xml", options).unwrap();
+    war.write_all(b"<web-app/>").unwrap();
+    let war = war.finish().unwrap().into_inner();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("app.war"), war).unwrap();
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    let got: Vec<(&str, &str, &str)> =
+        inv.packages.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.purl.as_str())).collect();
+    assert_eq!(got, [("org.slf4j:jcl-over-slf4j", "1.7.32", "pkg:maven/org.slf4j/jcl-over-slf4j@1.7.32")]);
+    assert_eq!(inv.packages[0].location.path, "/app.war");
+}
+
+#[test]
 fn python_formats() {
     let all = found();
     assert_eq!(
@@ -157,13 +195,15 @@ mod hostile {
         "ruby/Gemfile.lock",
         "go/go.mod",
         "dotnet/packages.lock.json",
+        "java/pom.xml",
+        "java/jcl-over-slf4j.jar",
     ];
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
         #[test]
-        fn mutated_lockfiles(which in 0usize..12, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
+        fn mutated_lockfiles(which in 0usize..14, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app").join(FILES[which]);
             let mut data = std::fs::read(&src).unwrap();
             for (i, b) in &flips {

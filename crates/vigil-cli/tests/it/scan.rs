@@ -493,3 +493,22 @@ fn colour_only_on_a_terminal() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\u{1b}[1;31mCRITICAL"), "severity painted on a terminal: {text:?}");
 }
+
+#[test]
+fn a_maven_pom_is_matched_on_group_and_artifact() {
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("pom.xml"),
+        "<project><modelVersion>4.0.0</modelVersion><groupId>x</groupId><artifactId>y</artifactId><version>1</version>\
+         <dependencies><dependency><groupId>org.apache.santuario</groupId><artifactId>xmlsec</artifactId>\
+         <version>1.4.2</version></dependency></dependencies></project>",
+    )
+    .unwrap();
+    let report =
+        json(&vigil(db.path(), &["scan", project.path().join("pom.xml").to_str().unwrap(), "--format", "json"]));
+    let f = &report["findings"][0];
+    assert_eq!(f["id"], "x_VICTIMS-CVE-2009-0217");
+    assert_eq!(f["package"]["purl"], "pkg:maven/org.apache.santuario/xmlsec@1.4.2");
+}

@@ -10,7 +10,8 @@ fn matches(path: &str) -> bool {
     file_name(path) == "Cargo.lock"
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     let mut out = Vec::new();
     for (i, p) in doc.get("package").and_then(|p| p.as_array()).into_iter().flatten().enumerate() {

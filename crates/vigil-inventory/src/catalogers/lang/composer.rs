@@ -11,7 +11,8 @@ fn matches(path: &str) -> bool {
     file_name(path) == "composer.lock"
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for section in ["packages", "packages-dev"] {

@@ -11,7 +11,8 @@ fn matches(path: &str) -> bool {
         || (path.ends_with("/PKG-INFO") && path.contains(".egg-info/"))
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut name = None;
     let mut version = None;
     for line in text.lines() {

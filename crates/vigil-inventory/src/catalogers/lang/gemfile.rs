@@ -13,7 +13,8 @@ fn matches(path: &str) -> bool {
 const PLATFORMS: &[&str] =
     &["-x86_64", "-aarch64", "-arm64", "-arm", "-x86", "-java", "-universal", "-mingw", "-mswin"];
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut in_gem = false;
     for line in text.lines() {

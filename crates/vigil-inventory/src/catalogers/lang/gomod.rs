@@ -19,7 +19,8 @@ struct Replace {
     with: Option<(String, String)>,
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut requires: Vec<(String, String)> = Vec::new();
     let mut replaces: Vec<Replace> = Vec::new();
     let mut block: Option<&str> = None;

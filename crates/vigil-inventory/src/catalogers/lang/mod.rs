@@ -15,12 +15,14 @@ mod composer;
 mod dist_info;
 mod gemfile;
 mod gomod;
+mod jar;
 mod node_modules;
 mod npm;
 mod nuget;
 mod pipfile;
 mod pnpm;
 mod poetry;
+mod pom;
 mod requirements;
 mod uv;
 mod yarn;
@@ -55,8 +57,8 @@ pub struct Format {
     pub ecosystem: &'static str,
     /// Whether a file (path inside the target) is of this format.
     pub matches: fn(&str) -> bool,
-    /// Reads the dependencies, or says why not.
-    pub parse: fn(&str) -> Result<Vec<Dep>, String>,
+    /// Reads the dependencies from the file's bytes, or says why not.
+    pub parse: fn(&[u8]) -> Result<Vec<Dep>, String>,
 }
 
 /// Every language format.
@@ -75,6 +77,8 @@ pub static FORMATS: &[Format] = &[
     gemfile::FORMAT,
     gomod::FORMAT,
     nuget::FORMAT,
+    pom::FORMAT,
+    jar::FORMAT,
 ];
 
 /// The file name part of a path.
@@ -96,14 +100,18 @@ pub fn purl(ecosystem: &str, name: &str, version: &str) -> String {
         "RubyGems" => format!("pkg:gem/{}@{v}", purl_encode(name)),
         "Packagist" => format!("pkg:composer/{}@{v}", name.split('/').map(purl_encode).collect::<Vec<_>>().join("/")),
         "NuGet" => format!("pkg:nuget/{}@{v}", purl_encode(name)),
+        "Maven" => match name.split_once(':') {
+            Some((group, artifact)) => format!("pkg:maven/{}/{}@{v}", purl_encode(group), purl_encode(artifact)),
+            None => format!("pkg:maven/{}@{v}", purl_encode(name)),
+        },
         other => format!("pkg:generic/{}@{v}?ecosystem={}", purl_encode(name), purl_encode(other)),
     }
 }
 
 /// The packages of one file of `format` found at `path`, or a message
 /// naming the file and what is wrong with it.
-pub fn packages(format: &Format, path: &str, text: &str) -> Result<Vec<Package>, String> {
-    let deps = (format.parse)(text).map_err(|e| format!("{}: {path}: {e}", format.id))?;
+pub fn packages(format: &Format, path: &str, bytes: &[u8]) -> Result<Vec<Package>, String> {
+    let deps = (format.parse)(bytes).map_err(|e| format!("{}: {path}: {e}", format.id))?;
     Ok(deps
         .into_iter()
         .map(|d| Package {
@@ -137,15 +145,15 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         }
     })?;
     for (path, format) in files {
-        let text = match ctx.fs.read(&path) {
-            Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        let bytes = match ctx.fs.read(&path) {
+            Ok(Some(bytes)) => bytes,
             Ok(None) => continue,
             Err(e) => {
                 found.warnings.push(format!("{}: {e}", format.id));
                 continue;
             }
         };
-        match packages(format, &path, &text) {
+        match packages(format, &path, &bytes) {
             Ok(packages) => found.packages.extend(packages),
             Err(e) => found.warnings.push(e),
         }

@@ -30,7 +30,8 @@ fn v1(deps: &serde_json::Map<String, Value>, out: &mut Vec<Dep>, depth: usize) {
     }
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     if let Some(packages) = doc.get("packages").and_then(Value::as_object) {

@@ -12,7 +12,8 @@ fn matches(path: &str) -> bool {
     file_name(path) == "packages.lock.json"
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let frameworks =
         doc.get("dependencies").and_then(Value::as_object).ok_or("no `dependencies`: not a NuGet lock file")?;

@@ -30,7 +30,8 @@ fn key(k: &str) -> Option<(String, String)> {
     Some((k[..at].to_owned(), k[at + 1..].to_owned()))
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut in_packages = false;
     for line in text.lines() {

@@ -27,6 +27,7 @@ pub(super) fn toml_packages(text: &str, keep: fn(&toml::Table) -> bool) -> Resul
     Ok(out)
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     toml_packages(text, |_| true)
 }

@@ -12,7 +12,8 @@ fn matches(path: &str) -> bool {
     name.starts_with("requirements") && name.ends_with(".txt")
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.split(" #").next().unwrap_or("").trim().trim_end_matches('\\').trim();

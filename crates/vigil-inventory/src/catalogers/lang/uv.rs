@@ -11,7 +11,8 @@ fn matches(path: &str) -> bool {
     file_name(path) == "uv.lock"
 }
 
-fn parse(text: &str) -> Result<Vec<Dep>, String> {
+fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     toml_packages(text, |p| {
         let source = p.get("source").and_then(|s| s.as_table());
         !source.is_some_and(|s| s.contains_key("virtual") || s.contains_key("editable"))

@@ -18,7 +18,8 @@ fn spec_name(spec: &str) -> Option<&str> {
     Some(&spec[..at])
 }
 
-pub(super) fn parse(text: &str) -> Result<Vec<Dep>, String> {
+pub(super) fn parse(bytes: &[u8]) -> Result<Vec<Dep>, String> {
+    let text: &str = &String::from_utf8_lossy(bytes);
     let mut out: Vec<Dep> = Vec::new();
     let mut name: Option<String> = None;
     let mut skip = false;
@@ -62,6 +63,9 @@ mod tests {
 \"@babel/code-frame@npm:^7.0.0, @babel/code-frame@npm:^7.12.13\":\n  version: 7.12.13\n  resolution: \"@babel/code-frame@npm:7.12.13\"\n\n\
 \"lodash@npm:4.17.20\":\n  version: 4.17.20\n  resolution: \"lodash@npm:4.17.20\"\n\n\
 \"app@workspace:.\":\n  version: 0.0.0-use.local\n  resolution: \"app@workspace:.\"\n";
-        assert_eq!(parse(text).unwrap(), [Dep::new("@babel/code-frame", "7.12.13"), Dep::new("lodash", "4.17.20")]);
+        assert_eq!(
+            parse(text.as_bytes()).unwrap(),
+            [Dep::new("@babel/code-frame", "7.12.13"), Dep::new("lodash", "4.17.20")]
+        );
     }
 }

@@ -512,3 +512,86 @@ fn a_maven_pom_is_matched_on_group_and_artifact() {
     assert_eq!(f["id"], "x_VICTIMS-CVE-2009-0217");
     assert_eq!(f["package"]["purl"], "pkg:maven/org.apache.santuario/xmlsec@1.4.2");
 }
+
+/// Alpine 3.11.0's own versions of musl, busybox and OpenSSL (libcrypto1.1
+/// and libssl1.1, origin openssl) against the real secdb records for them,
+/// expectations worked out by hand from each record:
+/// - ALPINE-CVE-2019-1551: openssl fixed in 1.1.1d-r3 > 1.1.1d-r2: affected, twice (both binaries).
+/// - ALPINE-CVE-2019-1547/1549/1563: fixed in 1.1.1d-r1 <= 1.1.1d-r2: not affected.
+/// - ALPINE-CVE-2019-5747: busybox fixed in 1.29.3-r10 and 1.30.1-r2, both <= 1.31.1-r8: not affected.
+/// - ALPINE-CVE-2018-20679: busybox fixed in 1.29.3-r10: not affected.
+/// - ALPINE-CVE-2019-14697: musl fixed in 1.1.23-r2 < 1.1.24-r0: not affected.
+#[test]
+fn alpine_3_11_by_origin_hand_verified() {
+    let db = tempfile::tempdir().unwrap();
+    let records = fixtures().join("accuracy/alpine");
+    assert!(vigil(db.path(), &["db", "import", records.to_str().unwrap()]).status.success());
+    let root = tempfile::tempdir().unwrap();
+    let w = |path: &str, text: &str| {
+        let p = root.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.11.0\n");
+    w(
+        "lib/apk/db/installed",
+        "P:musl\nV:1.1.24-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.31.1-r8\nA:x86_64\no:busybox\n\n\
+         P:libcrypto1.1\nV:1.1.1d-r2\nA:x86_64\no:openssl\n\nP:libssl1.1\nV:1.1.1d-r2\nA:x86_64\no:openssl\n",
+    );
+    let report = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
+    let mut got: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap().to_owned(), f["package"]["name"].as_str().unwrap().to_owned()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("ALPINE-CVE-2019-1551".to_owned(), "libcrypto1.1".to_owned()),
+            ("ALPINE-CVE-2019-1551".to_owned(), "libssl1.1".to_owned()),
+        ]
+    );
+    assert_eq!(report["findings"][0]["matched_as"], "openssl 1.1.1d-r2");
+    assert_eq!(report["findings"][0]["advisory_ecosystem"], "Alpine:v3.11");
+}
+
+/// AlmaLinux 9.2's `openssl-libs` (epoch 1) against the 15 real ALSA records
+/// for it, through a CycloneDX SBOM. Expected: the 10 advisories whose fix
+/// is newer than 1:3.0.7-16.el9_2, as rpm's own `labelCompare` (python3-rpm)
+/// orders them; ignoring the epoch would wrongly flag all 15.
+#[test]
+fn almalinux_rpm_with_epoch_via_sbom() {
+    let db = tempfile::tempdir().unwrap();
+    let records = fixtures().join("accuracy/almalinux");
+    assert!(vigil(db.path(), &["db", "import", records.to_str().unwrap()]).status.success());
+    let bom = db.path().join("bom.json");
+    std::fs::write(
+        &bom,
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+            {"type": "library", "name": "openssl-libs", "version": "3.0.7-16.el9_2",
+             "purl": "pkg:rpm/almalinux/openssl-libs@3.0.7-16.el9_2?arch=x86_64&distro=almalinux-9.2&epoch=1"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let report = json(&vigil(db.path(), &["scan", bom.to_str().unwrap(), "--format", "json"]));
+    let mut ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "ALSA-2024:0310",
+            "ALSA-2024:2447",
+            "ALSA-2024:6783",
+            "ALSA-2024:9333",
+            "ALSA-2025:1330",
+            "ALSA-2025:21255",
+            "ALSA-2026:1473",
+            "ALSA-2026:19218",
+            "ALSA-2026:22312",
+            "ALSA-2026:25239",
+        ]
+    );
+    assert_eq!(report["findings"][0]["package"]["version"], "1:3.0.7-16.el9_2");
+}

@@ -50,7 +50,7 @@ fi
 
 export VIGIL_REQUIRE_ORACLES=1
 cargo fmt --all --check
-# Clippy gets a target directory of its own: sharing one with the test build made cargo's
-# cached rustc probe fail on these machines right after a clippy run (CI=true).
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Clippy runs after the tests, in a target directory of its own: run first, it left cargo's
+# next rustc probe failing on these machines under CI=true (reproduced three times).
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/clippy" cargo clippy --workspace --all-targets --locked -- -D warnings

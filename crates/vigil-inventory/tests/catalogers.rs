@@ -3,10 +3,12 @@
 //! fixture, and run live on this machine's own database when dpkg is
 //! present) and `rpm -qa` (recorded with the go-rpmdb fixture).
 
+mod common;
+use common::{dpkg_lines, mutate};
+
 use std::path::Path;
 use std::process::Command;
 
-use vigil_core::inventory::Inventory;
 use vigil_inventory::{Options, inventory_dir};
 
 fn fixture(path: &str) -> std::path::PathBuf {
@@ -28,21 +30,6 @@ fn write(dir: &Path, target: &str, text: &str) {
     let p = dir.join(target.trim_start_matches('/'));
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, text).unwrap();
-}
-
-/// `name \t version \t source \t source-version`, sorted, as dpkg-query prints it.
-fn dpkg_lines(inv: &Inventory) -> Vec<String> {
-    let mut lines: Vec<String> = inv
-        .packages
-        .iter()
-        .filter(|p| p.cataloger == "dpkg")
-        .map(|p| {
-            let s = p.source.as_ref().unwrap();
-            format!("{}\t{}\t{}\t{}", p.name, p.version, s.name, s.version)
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]
@@ -220,17 +207,6 @@ mod hostile {
     //! Mutated real databases must give packages or warnings, never a panic.
     use super::*;
     use proptest::prelude::*;
-
-    fn mutate(mut data: Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
-        for (i, b) in flips {
-            let len = data.len();
-            data[i % len] ^= b | 1;
-        }
-        if let Some(c) = cut {
-            data.truncate(c % (data.len() + 1));
-        }
-        data
-    }
 
     fn run(target: &str, data: &[u8]) {
         let root = tempfile::tempdir().unwrap();

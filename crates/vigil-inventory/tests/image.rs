@@ -3,6 +3,9 @@
 //! plain layers) give the same inventory, which equals the inventory of the
 //! merged tree unpacked to a directory; every package names its layer.
 
+mod common;
+use common::mutate;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -251,17 +254,6 @@ mod hostile {
     //! error naming the image, never a panic.
     use super::*;
     use proptest::prelude::*;
-
-    fn mutate(mut data: Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
-        for (i, b) in flips {
-            let len = data.len();
-            data[i % len] ^= b | 1;
-        }
-        if let Some(c) = cut {
-            data.truncate(c % (data.len() + 1));
-        }
-        data
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]

@@ -3,6 +3,8 @@
 //! written by yarn 1.22, a `pnpm-lock.yaml` written by pnpm 9, installed
 //! `node_modules` package files and a `uv.lock` written by uv) and on hand-made files covering each format's corners.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -205,14 +207,7 @@ mod hostile {
         #[test]
         fn mutated_lockfiles(which in 0usize..14, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app").join(FILES[which]);
-            let mut data = std::fs::read(&src).unwrap();
-            for (i, b) in &flips {
-                let len = data.len();
-                data[i % len] ^= b | 1;
-            }
-            if let Some(c) = cut {
-                data.truncate(c % (data.len() + 1));
-            }
+            let data = common::mutate(std::fs::read(&src).unwrap(), &flips, cut);
             let root = tempfile::tempdir().unwrap();
             let target = root.path().join(FILES[which]);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();

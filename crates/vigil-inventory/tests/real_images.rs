@@ -4,6 +4,9 @@
 //! directory's dpkg packages equal `dpkg-query -W` over it exactly, and each
 //! image form gives the same inventory as the directory.
 
+mod common;
+use common::dpkg_lines;
+
 use std::path::{Path, PathBuf};
 
 use vigil_core::inventory::Inventory;
@@ -25,20 +28,6 @@ fn built() -> Option<PathBuf> {
             None
         }
     }
-}
-
-fn dpkg_lines(inv: &Inventory) -> Vec<String> {
-    let mut lines: Vec<String> = inv
-        .packages
-        .iter()
-        .filter(|p| p.cataloger == "dpkg")
-        .map(|p| {
-            let s = p.source.as_ref().unwrap();
-            format!("{}\t{}\t{}\t{}", p.name, p.version, s.name, s.version)
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 fn comparable(inv: &Inventory) -> Vec<String> {

@@ -4,9 +4,8 @@
 //! cyclonedx-python-lib with JSON validation, and spdx-tools).
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::harness::{stderr, stdout, vigil};
+use crate::harness::{python, stderr, stdout, vigil};
 
 fn inventory_fixture(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-inventory/tests/fixtures").join(path)
@@ -26,23 +25,6 @@ fn rootfs() -> tempfile::TempDir {
     std::fs::create_dir_all(dir.path().join("etc")).unwrap();
     std::fs::write(dir.path().join("etc/os-release"), "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
     dir
-}
-
-/// Runs a Python validator snippet on `file`; `None` when the library is
-/// missing (a loud skip, or a failure under `VIGIL_REQUIRE_ORACLES`).
-fn validate(module: &str, program: &str, file: &Path) -> Option<String> {
-    let probe = Command::new("python3").args(["-c", &format!("import {module}")]).output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        let msg = format!("Python module {module} is not installed (scripts/test.sh installs it)");
-        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-        // Written past the test harness's output capture, so a skip is seen even when the test passes.
-        let _ =
-            std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {msg} !!!!!\n\n").as_bytes());
-        return None;
-    }
-    let out = Command::new("python3").args(["-c", program, file.to_str().unwrap()]).output().unwrap();
-    assert!(out.status.success(), "validator crashed: {}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[test]
@@ -73,7 +55,7 @@ fn cyclonedx_is_valid_and_complete() {
     );
     let program = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
                    print(JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read()) or 'valid')";
-    if let Some(verdict) = validate("cyclonedx.validation.json", program, &file) {
+    if let Some(verdict) = python("cyclonedx.validation.json", program, &[file.to_str().unwrap()]) {
         assert_eq!(verdict, "valid");
     }
 }
@@ -94,7 +76,7 @@ fn spdx_is_valid_and_complete() {
     let program = "import sys\nfrom spdx_tools.spdx.parser.parse_anything import parse_file\n\
                    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document\n\
                    msgs = validate_full_spdx_document(parse_file(sys.argv[1]))\nprint('valid' if not msgs else msgs)";
-    if let Some(verdict) = validate("spdx_tools", program, &file) {
+    if let Some(verdict) = python("spdx_tools", program, &[file.to_str().unwrap()]) {
         assert_eq!(verdict, "valid");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Server, fixture_ecosystems, fixtures, json, mirror, stderr, stdout, vigil, vigil_env};
+use crate::harness::{Server, fixture_ecosystems, fixtures, json, mirror, python, stderr, stdout, vigil, vigil_env};
 
 /// A database built offline from the fixture records, KEV and an EPSS file.
 fn database(dir: &Path) {
@@ -165,23 +165,6 @@ fn no_database_is_fetched_or_named() {
     );
     assert!(stderr(&o).contains("fetching one (as `vigil db update`)"), "{}", stderr(&o));
     assert_eq!(ids(&json(&o)).len(), 3);
-}
-
-/// Runs a Python snippet as an oracle; `None` (loud skip, or failure under
-/// `VIGIL_REQUIRE_ORACLES`) when its module is missing.
-fn python(module: &str, program: &str, args: &[&str]) -> Option<String> {
-    let probe = std::process::Command::new("python3").args(["-c", &format!("import {module}")]).output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        let msg = format!("Python module {module} is not installed (scripts/test.sh installs it)");
-        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-        // Written past the test harness's output capture, so a skip is seen even when the test passes.
-        let _ =
-            std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {msg} !!!!!\n\n").as_bytes());
-        return None;
-    }
-    let out = std::process::Command::new("python3").arg("-c").arg(program).args(args).output().unwrap();
-    assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[test]

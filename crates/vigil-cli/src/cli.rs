@@ -39,6 +39,60 @@ pub enum Command {
     Scan(ScanArgs),
     /// Explain why an advisory does or does not match a target
     Explain(ExplainArgs),
+    /// The image layer cache
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `vigil cache ...`
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// How many layers are cached and how much space they take
+    Status {
+        #[command(flatten)]
+        dir: CacheDirArg,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Delete every cached layer
+    Clean {
+        #[command(flatten)]
+        dir: CacheDirArg,
+    },
+}
+
+/// Where image layers are cached.
+#[derive(Debug, Args)]
+pub struct CacheDirArg {
+    /// Layer cache directory [default: $XDG_CACHE_HOME/vigil or ~/.cache/vigil]
+    #[arg(long, env = "VIGIL_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// How image targets are found and read (`scan`, `sbom`, `explain`).
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Platform to take from a multi-platform image [default: linux/amd64]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
+    pub platform: Option<vigil_image::Platform>,
+    /// Registry user name [default: what docker/podman login stored]
+    #[arg(long, env = "VIGIL_REGISTRY_USERNAME", requires = "password", value_name = "USER")]
+    pub username: Option<String>,
+    /// Registry password or access token (prefer the environment variable)
+    #[arg(long, env = "VIGIL_REGISTRY_PASSWORD", hide_env_values = true, requires = "username", value_name = "SECRET")]
+    pub password: Option<String>,
+    /// Talk plain HTTP to the registry (always done for 127.0.0.1 and localhost)
+    #[arg(long)]
+    pub insecure_registry: bool,
+    /// Read every image layer again instead of taking it from the layer cache
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheDirArg,
+}
+
+fn parse_platform(s: &str) -> Result<vigil_image::Platform, String> {
+    s.parse()
 }
 
 /// `vigil explain` arguments.
@@ -46,16 +100,21 @@ pub enum Command {
 pub struct ExplainArgs {
     /// Advisory id or alias (DSA-4839-1, CVE-2021-3156, GHSA-...)
     pub advisory: String,
-    /// What was scanned: an image, a directory or a lockfile
-    pub target: PathBuf,
+    /// What was scanned: an image (file, directory or registry reference), a directory, a lockfile or an SBOM
+    pub target: String,
+    #[command(flatten)]
+    pub image: ImageArgs,
 }
 
 /// `vigil scan` flags.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A container image (docker-archive or oci-archive tar, OCI layout directory), a
-    /// root filesystem or project directory, or one lockfile
-    pub target: PathBuf,
+    /// A container image (docker-archive or oci-archive tar, OCI layout directory, or a
+    /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
+    /// root filesystem or project directory, a lockfile or an SBOM
+    pub target: String,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// Output format, repeatable; FORMAT=FILE writes that format to FILE
     /// (table, json, sarif, junit, markdown, cyclonedx) [default: table]
     #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_scan_output)]
@@ -135,9 +194,12 @@ pub enum SeverityArg {
 /// `vigil sbom` flags.
 #[derive(Debug, Args)]
 pub struct SbomArgs {
-    /// A container image (docker-archive or oci-archive tar, OCI layout directory), a
-    /// root filesystem or project directory, or one lockfile
-    pub target: PathBuf,
+    /// A container image (docker-archive or oci-archive tar, OCI layout directory, or a
+    /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
+    /// root filesystem or project directory, a lockfile or an SBOM
+    pub target: String,
+    #[command(flatten)]
+    pub image: ImageArgs,
     /// SBOM format
     #[arg(long, value_enum, default_value_t = SbomFormatArg::Cyclonedx)]
     pub format: SbomFormatArg,

@@ -50,7 +50,8 @@ fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
-fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
+/// `$VAR`, else `$HOME/FALLBACK`.
+pub fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
     std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| home().map(|h| h.join(fallback)))
 }
 

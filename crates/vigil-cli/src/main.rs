@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::cli::{Cli, Command, DbCommand, VersionCommand};
+use crate::cli::{CacheCommand, Cli, Command, DbCommand, VersionCommand};
 use crate::config::Config;
 
 /// mimalloc: parsing tens of thousands of small records on several threads
@@ -39,6 +39,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let db = config.db_path(cli.db_dir.as_deref())?;
             return commands::scan::scan(&config, &db, &args, cli.quiet);
         }
+        Command::Cache(CacheCommand::Status { dir, format }) => commands::cache::status(&dir, format.format),
+        Command::Cache(CacheCommand::Clean { dir }) => commands::cache::clean(&dir, cli.quiet),
         Command::Db(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

@@ -34,4 +34,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A registry refused, failed or answered something unusable.
+    #[error("{reference}: {message}")]
+    Registry {
+        /// The image reference.
+        reference: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
 }

@@ -1,10 +1,12 @@
-//! Applying one layer (a tar stream: plain, gzip or zstd) to the tree:
+//! One layer (a tar stream: plain, gzip or zstd) read into the list of
+//! changes it makes, checked against its digests, and applied to the tree:
 //! whiteouts and opaque directories remove what lower layers put there;
 //! wanted files keep their contents; everything is counted against the caps.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
+use crate::digest::{Digest, Verify};
 use crate::error::{Error, Result};
 use crate::{Entry, Limits, Node, Tree};
 
@@ -80,6 +82,26 @@ pub(crate) fn normalize(name: &str) -> Option<String> {
     (!parts.is_empty()).then(|| format!("/{}", parts.join("/")))
 }
 
+/// One change a layer makes, in the order its tar stream lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// A directory, file or symlink at a path.
+    Put(String, Node),
+    /// A hard link at a path to an earlier entry.
+    HardLink(String, String),
+    /// `.wh.NAME`: the path and everything below it are gone.
+    Whiteout(String),
+    /// `.wh..wh..opq`: everything below the directory from lower layers is gone.
+    Opaque(String),
+}
+
+/// What one layer does to the tree below it: the unit that is read,
+/// verified and cached once per layer digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layer {
+    pub(crate) changes: Vec<Change>,
+}
+
 /// Removes `path` and everything below it.
 fn remove_tree(tree: &mut Tree, path: &str) {
     tree.entries.remove(path);
@@ -96,17 +118,68 @@ fn remove_children(tree: &mut Tree, dir: &str) {
     }
 }
 
-/// Applies one layer.
-pub(crate) fn apply(
-    tree: &mut Tree,
+impl Tree {
+    /// Applies `layer` (identified as `id`) on top of what is there.
+    pub(crate) fn apply(&mut self, layer: &Layer, id: &str) {
+        for change in &layer.changes {
+            let (path, node) = match change {
+                Change::Opaque(dir) => {
+                    remove_children(self, dir);
+                    continue;
+                }
+                Change::Whiteout(path) => {
+                    remove_tree(self, path);
+                    continue;
+                }
+                Change::Put(path, Node::Dir) => {
+                    if matches!(self.entries.get(path), Some(Entry { node: Node::Dir, .. })) {
+                        continue;
+                    }
+                    (path, Node::Dir)
+                }
+                Change::Put(path, node) => (path, node.clone()),
+                // A hard link shares its target's contents, which an earlier entry carried.
+                Change::HardLink(path, target) => match self.entries.get(target) {
+                    Some(Entry { node: node @ Node::File { .. }, .. }) => (path, node.clone()),
+                    _ => continue,
+                },
+            };
+            if node != Node::Dir {
+                // A file or link replacing a directory of a lower layer hides what was below it.
+                remove_children(self, path);
+            }
+            self.entries.insert(path.clone(), Entry { node, layer: id.to_owned() });
+        }
+    }
+}
+
+/// The digests one layer stream must have.
+pub(crate) struct Expected<'a> {
+    /// Of the bytes as stored (a compressed blob's digest).
+    pub blob: Option<&'a Digest>,
+    /// Of the uncompressed tar (the image config's `diff_id`).
+    pub diff_id: Option<&'a Digest>,
+}
+
+/// Reads one layer stream: plain, gzip or zstd tar, checked against its
+/// digests to the last byte.
+pub(crate) fn read_layer(
     reader: impl Read,
     layer: &str,
     image: &str,
+    expected: &Expected<'_>,
     wanted: &dyn Fn(&str) -> bool,
     budget: &mut Budget,
-) -> Result<()> {
+) -> Result<Layer> {
     let fail = |message: String| Error::Layer { image: image.to_owned(), layer: layer.to_owned(), message };
-    let mut buffered = BufReader::with_capacity(256 << 10, reader);
+    let (raw, raw_checked): (Box<dyn Read>, _) = match expected.blob {
+        Some(d) => {
+            let (r, checked) = Verify::new(reader, d);
+            (Box::new(r), Some(checked))
+        }
+        None => (Box::new(reader), None),
+    };
+    let mut buffered = BufReader::with_capacity(256 << 10, raw);
     let head = buffered.fill_buf().map_err(|e| fail(format!("cannot read: {e}")))?;
     let stream: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::MultiGzDecoder::new(buffered))
@@ -115,9 +188,17 @@ pub(crate) fn apply(
     } else {
         Box::new(buffered)
     };
+    let (stream, tar_checked): (Box<dyn Read>, _) = match expected.diff_id {
+        Some(d) => {
+            let (r, checked) = Verify::new(stream, d);
+            (Box::new(r), Some(checked))
+        }
+        None => (stream, None),
+    };
     let Budget { bytes, entries: count, limits } = budget;
     let (max_file, max_entries) = (limits.max_file_bytes, limits.max_entries);
     let mut archive = tar::Archive::new(Counted { inner: stream, bytes, max: limits.max_total_bytes });
+    let mut changes = Vec::new();
     let entries = archive.entries().map_err(|e| fail(format!("not a tar stream: {e}")))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| fail(format!("corrupt or truncated: {e}")))?;
@@ -130,20 +211,25 @@ pub(crate) fn apply(
         let (dir, name) =
             path.rsplit_once('/').map(|(d, n)| (if d.is_empty() { "/" } else { d }, n)).unwrap_or(("/", ""));
         if name == ".wh..wh..opq" {
-            remove_children(tree, dir);
+            changes.push(Change::Opaque(dir.to_owned()));
             continue;
         }
         if let Some(hidden) = name.strip_prefix(".wh.") {
             let target = if dir == "/" { format!("/{hidden}") } else { format!("{dir}/{hidden}") };
-            remove_tree(tree, &target);
+            changes.push(Change::Whiteout(target));
             continue;
         }
         let kind = entry.header().entry_type();
-        let node = if kind.is_dir() {
-            if matches!(tree.entries.get(&path), Some(Entry { node: Node::Dir, .. })) {
-                continue;
+        let link = || entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let change = if kind.is_dir() {
+            Change::Put(path, Node::Dir)
+        } else if kind.is_symlink() {
+            Change::Put(path, Node::Symlink(link()))
+        } else if kind.is_hard_link() {
+            match normalize(&link()) {
+                Some(target) => Change::HardLink(path, target),
+                None => continue,
             }
-            Node::Dir
         } else if kind.is_file() {
             let size = entry.size();
             let data = if size <= max_file && wanted(&path) {
@@ -153,27 +239,19 @@ pub(crate) fn apply(
             } else {
                 None
             };
-            Node::File { size, data }
-        } else if kind.is_symlink() {
-            let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            Node::Symlink(target)
-        } else if kind.is_hard_link() {
-            // A hard link shares its target's contents, which an earlier entry carried.
-            let target = entry.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-            match normalize(&target).and_then(|t| tree.entries.get(&t).cloned()) {
-                Some(Entry { node: node @ Node::File { .. }, .. }) => node,
-                _ => continue,
-            }
+            Change::Put(path, Node::File { size, data })
         } else {
             continue;
         };
-        if node != Node::Dir {
-            // A file or link replacing a directory of a lower layer hides what was below it.
-            remove_children(tree, &path);
-        }
-        tree.entries.insert(path, Entry { node, layer: layer.to_owned() });
+        changes.push(change);
     }
-    Ok(())
+    // The tar reader stops at the end-of-archive marker; the digests cover every byte.
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| fail(format!("corrupt or truncated: {e}")))?;
+    if raw_checked.iter().chain(&tar_checked).any(|c| !c.get()) {
+        return Err(fail("the layer was not read to its end, so its digest could not be checked".into()));
+    }
+    Ok(Layer { changes })
 }
 
 #[cfg(test)]

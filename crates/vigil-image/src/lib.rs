@@ -1,9 +1,11 @@
 //! Container images as one file tree: the layers of a docker-archive
-//! (`docker save`, `podman save`), an OCI image layout directory or an
-//! oci-archive are applied in order, with whiteouts (`.wh.NAME`) and opaque
+//! (`docker save`, `podman save`), an OCI image layout directory, an
+//! oci-archive or an image in a registry ([`registry`]) are verified
+//! against their digests and applied in order, with whiteouts (`.wh.NAME`) and opaque
 //! directories (`.wh..wh..opq`), into a [`Tree`] that remembers, for every
 //! path, its kind and the layer it came from, and keeps the contents of the
-//! files a caller asked for. Nothing is extracted to disk.
+//! files a caller asked for. Nothing is extracted to disk. A [`LayerCache`]
+//! keeps what each verified layer does, so rescans skip the layer walk.
 //!
 //! Hostile input: entry names are normalised (`./`, `..` cannot climb out,
 //! absolute names are made relative), link targets are kept as data and
@@ -15,15 +17,30 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cache;
+mod digest;
 mod error;
 mod layers;
+mod manifest;
+pub mod registry;
 mod source;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::Arc;
 
+use serde::Serialize;
+
+pub use cache::LayerCache;
+pub use digest::Digest;
 pub use error::{Error, Result};
-pub use source::{ImageInfo, open};
+pub use manifest::Platform;
+pub use source::open;
+
+use crate::layers::{Budget, Expected, read_layer};
+
+/// Largest manifest, index or config document read.
+const MAX_JSON_BYTES: u64 = 16 << 20;
 
 /// Caps for hostile images.
 #[derive(Debug, Clone, Copy)]
@@ -73,4 +90,92 @@ pub struct Entry {
 pub struct Tree {
     /// Every path, sorted.
     pub entries: BTreeMap<String, Entry>,
+}
+
+/// Which files' contents to keep, and a name for that choice: cached
+/// layers are only reused for the same `id`.
+#[derive(Clone, Copy)]
+pub struct Selection<'a> {
+    /// Whether the contents of the file at this absolute path are kept.
+    pub wanted: &'a dyn Fn(&str) -> bool,
+    /// Changes whenever `wanted` would answer differently.
+    pub id: &'a str,
+}
+
+/// How to read an image.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions<'a> {
+    /// Caps for hostile images.
+    pub limits: Limits,
+    /// The platform to pick from a multi-platform index (`linux/amd64` when not given).
+    pub platform: Option<Platform>,
+    /// Where verified layers are cached, if anywhere.
+    pub cache: Option<&'a LayerCache>,
+}
+
+/// What the image is and how it was read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImageInfo {
+    /// `docker-archive`, `oci-layout`, `oci-archive` or `registry`.
+    pub format: String,
+    /// The image manifest's digest, when it was chosen from an index or pulled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    /// The platform chosen from a multi-platform index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Layer digests (or names), bottom first.
+    pub layers: Vec<String>,
+    /// Tags recorded in a docker-archive.
+    pub tags: Vec<String>,
+    /// How many layers came from the layer cache.
+    pub cached_layers: usize,
+    /// Problems that did not stop the read (an unverifiable layer, a cache that could not be written).
+    pub warnings: Vec<String>,
+}
+
+/// One layer to read: how the source finds it, how it is shown, and the
+/// digests its content must have.
+pub(crate) struct LayerSource {
+    /// The member name, blob path or digest the source opens.
+    pub name: String,
+    /// The digest (or name) recorded as every file's layer.
+    pub id: String,
+    /// The digest of the stored (possibly compressed) blob.
+    pub blob: Option<Digest>,
+    /// The digest of the uncompressed tar; the cache key.
+    pub diff_id: Option<Digest>,
+}
+
+/// Reads (or takes from the cache) every layer, bottom first, and merges them.
+pub(crate) fn merge(
+    image: &str,
+    layers: &[LayerSource],
+    open: &dyn Fn(&LayerSource) -> Result<Box<dyn Read>>,
+    selection: &Selection<'_>,
+    options: &ReadOptions<'_>,
+    info: &mut ImageInfo,
+) -> Result<Tree> {
+    let mut tree = Tree::default();
+    let mut budget = Budget { bytes: 0, entries: 0, limits: options.limits };
+    for layer in layers {
+        info.layers.push(layer.id.clone());
+        let cache = options.cache.zip(layer.diff_id.as_ref());
+        if let Some((cache, diff_id)) = cache
+            && let Some(cached) = cache.get(diff_id, selection.id)
+        {
+            tree.apply(&cached, &layer.id);
+            info.cached_layers += 1;
+            continue;
+        }
+        let expected = Expected { blob: layer.blob.as_ref(), diff_id: layer.diff_id.as_ref() };
+        let read = read_layer(open(layer)?, &layer.id, image, &expected, selection.wanted, &mut budget)?;
+        if let Some((cache, diff_id)) = cache
+            && let Err(e) = cache.put(diff_id, selection.id, &read)
+        {
+            info.warnings.push(format!("could not write the layer cache in {}: {e}", cache.dir().display()));
+        }
+        tree.apply(&read, &layer.id);
+    }
+    Ok(tree)
 }

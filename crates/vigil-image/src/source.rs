@@ -8,23 +8,12 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use serde::Serialize;
 use serde_json::Value;
 
+use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::layers::{Budget, apply};
-use crate::{Limits, Tree};
-
-/// What the image is.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImageInfo {
-    /// `docker-archive`, `oci-layout` or `oci-archive`.
-    pub format: String,
-    /// Layer digests (or names), bottom first.
-    pub layers: Vec<String>,
-    /// Tags recorded in a docker-archive.
-    pub tags: Vec<String>,
-}
+use crate::manifest::{choose, diff_ids, image_manifest, is_index};
+use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Selection, Tree, merge};
 
 /// Where a blob lives: a file of its own, or a member of the outer tar.
 enum Blobs {
@@ -57,7 +46,7 @@ impl Blobs {
     fn json(&self, name: &str, image: &str) -> Result<Value> {
         let mut text = Vec::new();
         self.open(name, image)?
-            .take(64 << 20)
+            .take(MAX_JSON_BYTES)
             .read_to_end(&mut text)
             .map_err(|source| Error::Io { path: format!("{image}:{name}"), source })?;
         serde_json::from_slice(&text)
@@ -92,42 +81,111 @@ fn tar_members(path: &Path, image: &str) -> Result<HashMap<String, (u64, u64)>> 
     Ok(members)
 }
 
-/// `blobs/sha256/HEX` for a digest.
-fn blob_path(digest: &str) -> Option<String> {
-    let (algorithm, hex) = digest.split_once(':')?;
-    (!hex.is_empty()
-        && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        && algorithm.bytes().all(|b| b.is_ascii_alphanumeric()))
-    .then(|| format!("blobs/{algorithm}/{hex}"))
-}
-
-/// Picks the image manifest of an OCI index: the one for `linux/amd64`
-/// when several platforms are offered, following nested indexes.
-fn oci_manifest(blobs: &Blobs, index: &Value, image: &str, depth: usize) -> Result<Value> {
-    let bad = |message: String| Error::Format { image: image.to_owned(), message };
-    let manifests = index["manifests"].as_array().ok_or_else(|| bad("index without manifests".into()))?;
-    let chosen = manifests
-        .iter()
-        .find(|m| m["platform"]["os"] == "linux" && m["platform"]["architecture"] == "amd64")
-        .or_else(|| manifests.iter().find(|m| m["platform"]["architecture"] != "unknown"))
-        .ok_or_else(|| bad("index lists no image".into()))?;
-    let digest = chosen["digest"].as_str().ok_or_else(|| bad("manifest without digest".into()))?;
-    let path = blob_path(digest).ok_or_else(|| bad(format!("malformed digest {digest:?}")))?;
-    let doc = blobs.json(&path, image)?;
-    if doc.get("manifests").is_some() {
-        if depth > 4 {
-            return Err(bad("indexes nested too deeply".into()));
-        }
-        return oci_manifest(blobs, &doc, image, depth + 1);
+/// Reads a JSON blob of an OCI layout, checking its digest.
+fn verified_json(blobs: &Blobs, digest: &Digest, image: &str) -> Result<Value> {
+    let name = digest.blob_path();
+    let mut text = Vec::new();
+    blobs
+        .open(&name, image)?
+        .take(MAX_JSON_BYTES)
+        .read_to_end(&mut text)
+        .map_err(|source| Error::Io { path: format!("{image}:{name}"), source })?;
+    if !digest.matches(&text) {
+        return Err(Error::Format {
+            image: image.to_owned(),
+            message: format!("{name}: content does not match its digest"),
+        });
     }
-    Ok(doc)
+    serde_json::from_slice(&text)
+        .map_err(|e| Error::Format { image: image.to_owned(), message: format!("{name}: not valid JSON: {e}") })
 }
 
-/// Opens the image at `path` and merges its layers. `wanted` names the
-/// paths whose contents are kept.
-pub fn open(path: &Path, wanted: &dyn Fn(&str) -> bool, limits: Limits) -> Result<(Tree, ImageInfo)> {
+/// The layers of a docker-archive, from `manifest.json` and the image config.
+fn docker_layers(blobs: &Blobs, image: &str, info: &mut ImageInfo) -> Result<Vec<LayerSource>> {
+    let bad = |message: String| Error::Format { image: image.to_owned(), message };
+    let manifest = blobs.json("manifest.json", image)?;
+    let first =
+        manifest.as_array().and_then(|m| m.first()).ok_or_else(|| bad("manifest.json lists no image".into()))?;
+    info.tags =
+        first["RepoTags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect();
+    let names: Vec<&str> = first["Layers"]
+        .as_array()
+        .ok_or_else(|| bad("manifest.json has no Layers".into()))?
+        .iter()
+        .map(|l| l.as_str().ok_or_else(|| bad("manifest.json: a layer name is not a string".into())))
+        .collect::<Result<_>>()?;
+    let config = match first["Config"].as_str() {
+        Some(name) => blobs.json(name, image)?,
+        None => Value::Null,
+    };
+    let diff_ids = diff_ids(&config, names.len());
+    if diff_ids.is_none() {
+        info.warnings.push(format!(
+            "{image}: the image config lists no diff_id for each layer, so layers cannot be verified or cached"
+        ));
+    }
+    Ok(names
+        .iter()
+        .enumerate()
+        .map(|(i, &name)| {
+            // Docker 25+ writes layers as OCI blobs named by their digest.
+            let blob = name.strip_prefix("blobs/").and_then(|b| Digest::parse(&b.replacen('/', ":", 1)));
+            LayerSource {
+                id: blob
+                    .as_ref()
+                    .or(diff_ids.as_ref().map(|d| &d[i]))
+                    .map_or_else(|| name.to_owned(), Digest::to_string),
+                name: name.to_owned(),
+                blob,
+                diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+            }
+        })
+        .collect())
+}
+
+/// The layers of an OCI layout (directory or archive): index, then the
+/// manifest for the platform, then the config, each verified.
+fn oci_layers(blobs: &Blobs, image: &str, options: &ReadOptions<'_>, info: &mut ImageInfo) -> Result<Vec<LayerSource>> {
+    if !blobs.exists("index.json") {
+        return Err(Error::Format {
+            image: image.to_owned(),
+            message: "neither a docker-archive (manifest.json) nor an OCI layout (index.json)".into(),
+        });
+    }
+    let mut doc = blobs.json("index.json", image)?;
+    let mut depth = 0;
+    while is_index(&doc) {
+        depth += 1;
+        if depth > 4 {
+            return Err(Error::Format { image: image.to_owned(), message: "indexes nested too deeply".into() });
+        }
+        let (chosen, platform) = choose(&doc, options.platform.as_ref(), image)?;
+        if let Some(p) = platform {
+            info.platform = Some(p.to_string());
+        }
+        info.manifest_digest = Some(chosen.digest.to_string());
+        doc = verified_json(blobs, &chosen.digest, image)?;
+    }
+    let manifest = image_manifest(&doc, image)?;
+    let config = verified_json(blobs, &manifest.config.digest, image)?;
+    let diff_ids = diff_ids(&config, manifest.layers.len());
+    Ok(manifest
+        .layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| LayerSource {
+            id: l.digest.to_string(),
+            name: l.digest.blob_path(),
+            blob: Some(l.digest),
+            diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+        })
+        .collect())
+}
+
+/// Opens the image at `path` (a docker-archive or oci-archive tar file, or
+/// an OCI layout directory), verifies and merges its layers.
+pub fn open(path: &Path, selection: &Selection<'_>, options: &ReadOptions<'_>) -> Result<(Tree, ImageInfo)> {
     let image = path.display().to_string();
-    let bad = |message: String| Error::Format { image: image.clone(), message };
     let (blobs, format) = if path.is_dir() {
         (Blobs::Dir(path.to_owned()), "oci-layout")
     } else {
@@ -135,50 +193,12 @@ pub fn open(path: &Path, wanted: &dyn Fn(&str) -> bool, limits: Limits) -> Resul
         let format = if members.contains_key("manifest.json") { "docker-archive" } else { "oci-archive" };
         (Blobs::Tar { file: path.to_owned(), members }, format)
     };
-    let mut tags = Vec::new();
-    let layers: Vec<(String, String)> = if format == "docker-archive" {
-        let manifest = blobs.json("manifest.json", &image)?;
-        let first =
-            manifest.as_array().and_then(|m| m.first()).ok_or_else(|| bad("manifest.json lists no image".into()))?;
-        tags =
-            first["RepoTags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect();
-        first["Layers"]
-            .as_array()
-            .ok_or_else(|| bad("manifest.json has no Layers".into()))?
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|l| {
-                let id = l
-                    .strip_prefix("blobs/")
-                    .and_then(|b| b.split_once('/'))
-                    .map_or_else(|| l.to_owned(), |(a, h)| format!("{a}:{h}"));
-                (l.to_owned(), id)
-            })
-            .collect()
+    let mut info = ImageInfo { format: format.to_owned(), ..ImageInfo::default() };
+    let layers = if format == "docker-archive" {
+        docker_layers(&blobs, &image, &mut info)?
     } else {
-        if !blobs.exists("index.json") {
-            return Err(bad("neither a docker-archive (manifest.json) nor an OCI layout (index.json)".into()));
-        }
-        let index = blobs.json("index.json", &image)?;
-        let manifest = oci_manifest(&blobs, &index, &image, 0)?;
-        manifest["layers"]
-            .as_array()
-            .ok_or_else(|| bad("image manifest has no layers".into()))?
-            .iter()
-            .map(|l| {
-                let digest = l["digest"].as_str().unwrap_or_default().to_owned();
-                blob_path(&digest)
-                    .map(|p| (p, digest.clone()))
-                    .ok_or_else(|| bad(format!("malformed layer digest {digest:?}")))
-            })
-            .collect::<Result<_>>()?
+        oci_layers(&blobs, &image, options, &mut info)?
     };
-    let format = if format == "oci-layout" || path.is_dir() { "oci-layout" } else { format };
-    let mut tree = Tree::default();
-    let mut budget = Budget { bytes: 0, entries: 0, limits };
-    for (name, id) in &layers {
-        let reader = blobs.open(name, &image)?;
-        apply(&mut tree, reader, id, &image, wanted, &mut budget)?;
-    }
-    Ok((tree, ImageInfo { format: format.to_owned(), layers: layers.into_iter().map(|(_, id)| id).collect(), tags }))
+    let tree = merge(&image, &layers, &|layer| blobs.open(&layer.name, &image), selection, options, &mut info)?;
+    Ok((tree, info))
 }

@@ -32,18 +32,39 @@ use vigil_core::inventory::Inventory;
 use crate::catalogers::{CATALOGERS, Context};
 use crate::fs::RootFs;
 
-/// Caps for hostile targets.
-#[derive(Debug, Clone, Copy)]
+/// Caps for hostile targets, and how images are read.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Largest single file read, in bytes.
     pub max_file_bytes: u64,
+    /// The platform to take from a multi-platform image (`linux/amd64` when not given).
+    pub platform: Option<vigil_image::Platform>,
+    /// Where verified image layers are cached, if anywhere.
+    pub layer_cache: Option<vigil_image::LayerCache>,
+    /// Credentials and transport for registry pulls.
+    pub registry: vigil_image::registry::RegistryOptions,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_file_bytes: 512 << 20 }
+        Options { max_file_bytes: 512 << 20, platform: None, layer_cache: None, registry: Default::default() }
     }
 }
+
+impl Options {
+    fn image_options(&self) -> vigil_image::ReadOptions<'_> {
+        vigil_image::ReadOptions {
+            limits: vigil_image::Limits { max_file_bytes: self.max_file_bytes, ..vigil_image::Limits::default() },
+            platform: self.platform.clone(),
+            cache: self.layer_cache.as_ref(),
+        }
+    }
+}
+
+/// Names what [`wanted`] keeps from image layers: bump the revision whenever
+/// a cataloger starts reading a new kind of file, so cached layers read
+/// under the old selection are not reused.
+const SELECTION_REVISION: &str = "1";
 
 /// The inventory of one file: a CycloneDX or SPDX JSON SBOM, or a lockfile
 /// or package-metadata file (a `Cargo.lock`, `package-lock.json`,
@@ -86,18 +107,52 @@ pub fn wanted(path: &str) -> bool {
 }
 
 /// The inventory of a container image: a docker-archive or oci-archive
-/// tar file, or an OCI image layout directory. Every package records the
-/// layer its database or lockfile came from.
-pub fn inventory_image(path: &Path, options: &Options) -> Result<Inventory> {
-    let limits = vigil_image::Limits { max_file_bytes: options.max_file_bytes, ..vigil_image::Limits::default() };
-    let (tree, _info) = vigil_image::open(path, &wanted, limits)
+/// tar file, or an OCI image layout directory, with what was read (format,
+/// platform, layers, how many came from the cache). Every package records
+/// the layer its database or lockfile came from.
+pub fn inventory_image(path: &Path, options: &Options) -> Result<(Inventory, vigil_image::ImageInfo)> {
+    let id = selection_id(options);
+    let selection = vigil_image::Selection { wanted: &wanted, id: &id };
+    let (tree, info) = vigil_image::open(path, &selection, &options.image_options())
         .map_err(|e| Error::Path { path: path.display().to_string(), message: e.to_string() })?;
+    Ok(image_inventory(tree, info, path.display().to_string(), options))
+}
+
+/// The inventory of an image in a registry, pulled layer by layer (layers
+/// already in the layer cache are not downloaded).
+pub fn inventory_registry(
+    reference: &vigil_image::registry::Reference,
+    options: &Options,
+) -> Result<(Inventory, vigil_image::ImageInfo)> {
+    let id = selection_id(options);
+    let selection = vigil_image::Selection { wanted: &wanted, id: &id };
+    let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
+        .map_err(|e| Error::Path { path: reference.to_string(), message: e.to_string() })?;
+    Ok(image_inventory(tree, info, reference.to_string(), options))
+}
+
+fn selection_id(options: &Options) -> String {
+    format!(
+        "vigil-inventory {} selection {SELECTION_REVISION} max {}",
+        env!("CARGO_PKG_VERSION"),
+        options.max_file_bytes
+    )
+}
+
+/// Catalogs a merged image tree; every package names its layer.
+fn image_inventory(
+    tree: vigil_image::Tree,
+    info: vigil_image::ImageInfo,
+    target: String,
+    options: &Options,
+) -> (Inventory, vigil_image::ImageInfo) {
     let fs = RootFs::image(std::sync::Arc::new(tree), options.max_file_bytes);
-    let mut inventory = catalog(&fs, path.display().to_string());
+    let mut inventory = catalog(&fs, target);
     for p in &mut inventory.packages {
         p.location.layer = fs.layer(&p.location.path);
     }
-    Ok(inventory)
+    inventory.warnings.extend(info.warnings.iter().cloned());
+    (inventory, info)
 }
 
 /// True when `path` is a container image Vigil reads: a tar file holding

@@ -75,10 +75,32 @@ fn layers() -> Vec<Vec<u8>> {
     vec![base, app]
 }
 
-const DIGESTS: [&str; 2] = [
-    "sha256:1111111111111111111111111111111111111111111111111111111111111111",
-    "sha256:2222222222222222222222222222222222222222222222222222222222222222",
-];
+fn digest(bytes: &[u8]) -> String {
+    vigil_image::Digest::sha256_of(bytes).to_string()
+}
+
+fn blob(digest: &str) -> String {
+    format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"))
+}
+
+/// The image config: the digests of the uncompressed layers.
+fn config() -> Vec<u8> {
+    let ids: Vec<String> = layers().iter().map(|l| digest(l)).collect();
+    serde_json::json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ids}})
+        .to_string()
+        .into_bytes()
+}
+
+/// The stored OCI blobs of the two layers: gzip base, plain app layer.
+fn oci_blobs() -> [Vec<u8>; 2] {
+    let l = layers();
+    [gzip(&l[0]), l[1].clone()]
+}
+
+/// The digests OCI images name their layers by.
+fn oci_digests() -> [String; 2] {
+    oci_blobs().map(|b| digest(&b))
+}
 
 fn tar_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
@@ -97,7 +119,7 @@ fn docker_archive(dir: &Path) -> std::path::PathBuf {
     let manifest = serde_json::json!([{"Config": "config.json", "RepoTags": ["vigil-test:latest"], "Layers": ["aaa/layer.tar", "bbb/layer.tar"]}]);
     let tar = tar_of(&[
         ("manifest.json".into(), manifest.to_string().into_bytes()),
-        ("config.json".into(), b"{}".to_vec()),
+        ("config.json".into(), config()),
         ("aaa/layer.tar".into(), l[0].clone()),
         ("bbb/layer.tar".into(), l[1].clone()),
     ]);
@@ -106,24 +128,34 @@ fn docker_archive(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// OCI layout files: gzip base layer, plain app layer, a multi-platform index.
+/// OCI layout files: gzip base layer, plain app layer, a multi-platform
+/// index whose arm64 entry is another (empty) image.
 fn oci_files() -> Vec<(String, Vec<u8>)> {
-    let l = layers();
-    let blob = |d: &str| format!("blobs/sha256/{}", d.trim_start_matches("sha256:"));
-    let manifest = serde_json::json!({"schemaVersion": 2, "config": {"digest": "sha256:cccc", "mediaType": "application/vnd.oci.image.config.v1+json", "size": 2},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": DIGESTS[0]}, {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": DIGESTS[1]}]});
-    let arm = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
-    let amd = "sha256:4444444444444444444444444444444444444444444444444444444444444444";
+    let [base, app] = oci_blobs();
+    let [base_digest, app_digest] = oci_digests();
+    let config = config();
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"digest": digest(&config), "mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": base_digest, "size": base.len()},
+                   {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": app_digest, "size": app.len()}]})
+    .to_string()
+    .into_bytes();
+    let arm_config = br#"{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+    let arm = serde_json::json!({"schemaVersion": 2, "config": {"digest": digest(&arm_config), "size": arm_config.len()}, "layers": []})
+        .to_string()
+        .into_bytes();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "platform": {"os": "linux", "architecture": "arm64"}},
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "platform": {"os": "linux", "architecture": "amd64"}}]});
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(&arm), "size": arm.len(), "platform": {"os": "linux", "architecture": "arm64"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(&manifest), "size": manifest.len(), "platform": {"os": "linux", "architecture": "amd64"}}]});
     vec![
         ("oci-layout".into(), br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec()),
         ("index.json".into(), index.to_string().into_bytes()),
-        (blob(amd), manifest.to_string().into_bytes()),
-        (blob(arm), b"not the one to read".to_vec()),
-        (blob(DIGESTS[0]), gzip(&l[0])),
-        (blob(DIGESTS[1]), l[1].clone()),
+        (blob(&digest(&manifest)), manifest.clone()),
+        (blob(&digest(&arm)), arm),
+        (blob(&base_digest), base),
+        (blob(&app_digest), app),
+        (blob(&digest(&config)), config),
+        (blob(&digest(&arm_config)), arm_config),
     ]
 }
 
@@ -143,6 +175,11 @@ fn oci_archive(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// The inventory of an image, read with `options`.
+fn image(path: &Path) -> Inventory {
+    inventory_image(path, &Options::default()).unwrap().0
+}
+
 /// `(cataloger, name, version, path)`, sorted.
 fn packages(inv: &Inventory) -> Vec<(String, String, String, String)> {
     let mut v: Vec<_> = inv
@@ -158,7 +195,7 @@ fn packages(inv: &Inventory) -> Vec<(String, String, String, String)> {
 fn every_image_form_gives_the_merged_tree() {
     let dir = tempfile::tempdir().unwrap();
     let docker = docker_archive(dir.path());
-    let inv = inventory_image(&docker, &Options::default()).unwrap();
+    let inv = image(&docker);
     assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
     assert_eq!(inv.os.as_ref().unwrap().ecosystem.as_deref(), Some("Debian:12"), "os-release through a symlink");
     let pkgs = packages(&inv);
@@ -168,17 +205,19 @@ fn every_image_form_gives_the_merged_tree() {
     assert_eq!(requirements[1].3, "/escape/requirements.txt", "../ cannot climb out of the image");
     assert_eq!(pkgs.iter().filter(|p| p.0 == "dpkg").count(), 32);
     // Every package names the layer its file came from.
+    // docker-archive layers are named by their diff_id.
     let bash = inv.packages.iter().find(|p| p.name == "bash").unwrap();
-    assert_eq!(bash.location.layer.as_deref(), Some("aaa/layer.tar"));
+    assert_eq!(bash.location.layer, Some(digest(&layers()[0])));
     let flask = inv.packages.iter().find(|p| p.name == "flask").unwrap();
-    assert_eq!(flask.location.layer.as_deref(), Some("bbb/layer.tar"));
+    assert_eq!(flask.location.layer, Some(digest(&layers()[1])));
 
     for image in [oci_layout(dir.path()), oci_archive(dir.path())] {
         assert!(is_image(&image), "{}", image.display());
-        let other = inventory_image(&image, &Options::default()).unwrap();
+        let (other, info) = inventory_image(&image, &Options::default()).unwrap();
         assert_eq!(packages(&other), pkgs, "{}", image.display());
         let bash = other.packages.iter().find(|p| p.name == "bash").unwrap();
-        assert_eq!(bash.location.layer.as_deref(), Some(DIGESTS[0]));
+        assert_eq!(bash.location.layer, Some(oci_digests()[0].clone()));
+        assert_eq!(info.platform.as_deref(), Some("linux/amd64"));
     }
     assert!(is_image(&docker));
     assert!(!is_image(&dir.path().join("nothing")));
@@ -187,7 +226,7 @@ fn every_image_form_gives_the_merged_tree() {
 #[test]
 fn an_image_equals_its_unpacked_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let image = inventory_image(&docker_archive(dir.path()), &Options::default()).unwrap();
+    let image = image(&docker_archive(dir.path()));
     // The merged tree, unpacked by hand.
     let root = dir.path().join("rootfs");
     let w = |p: &str, data: &[u8]| {
@@ -222,7 +261,7 @@ fn broken_images_name_the_layer() {
     let path = dir.path().join("broken.oci.tar");
     std::fs::write(&path, tar_of(&files)).unwrap();
     let err = inventory_image(&path, &Options::default()).unwrap_err().to_string();
-    assert!(err.contains(DIGESTS[0]), "{err}");
+    assert!(err.contains(&oci_digests()[0]), "{err}");
     std::fs::write(dir.path().join("junk.tar"), b"not a tar at all").unwrap();
     assert!(inventory_image(&dir.path().join("junk.tar"), &Options::default()).is_err());
     let empty = dir.path().join("empty.tar");
@@ -232,21 +271,113 @@ fn broken_images_name_the_layer() {
 }
 
 #[test]
+fn layers_that_do_not_match_their_digests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // An OCI blob replaced by another valid layer under the same name.
+    let mut files = oci_files();
+    files[5].1 = layer(&[Item::File("srv/new/requirements.txt", b"flask==0.1\n".to_vec())]);
+    let path = dir.path().join("swapped.oci.tar");
+    std::fs::write(&path, tar_of(&files)).unwrap();
+    let err = inventory_image(&path, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains(&oci_digests()[1]) && err.contains("digest mismatch"), "{err}");
+    // A docker-archive whose config lies about a layer's diff_id.
+    let l = layers();
+    let mut lying = config();
+    let text = String::from_utf8(lying).unwrap().replace(&digest(&l[0]), &digest(b"something else"));
+    lying = text.into_bytes();
+    let manifest = serde_json::json!([{"Config": "config.json", "Layers": ["aaa/layer.tar", "bbb/layer.tar"]}]);
+    let tar = tar_of(&[
+        ("manifest.json".into(), manifest.to_string().into_bytes()),
+        ("config.json".into(), lying),
+        ("aaa/layer.tar".into(), l[0].clone()),
+        ("bbb/layer.tar".into(), l[1].clone()),
+    ]);
+    let path = dir.path().join("lying.docker.tar");
+    std::fs::write(&path, tar).unwrap();
+    let err = inventory_image(&path, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains("digest mismatch"), "{err}");
+    // A manifest blob that is not what the index names.
+    let mut files = oci_files();
+    files[2].1.push(b' ');
+    let path = dir.path().join("manifest.oci.tar");
+    std::fs::write(&path, tar_of(&files)).unwrap();
+    let err = inventory_image(&path, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains("does not match its digest"), "{err}");
+}
+
+#[test]
+fn verified_layers_are_cached_by_diff_id_and_shared_between_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = vigil_image::LayerCache::new(dir.path().join("cache"));
+    let options = Options { layer_cache: Some(cache.clone()), ..Options::default() };
+    let layout = oci_layout(dir.path());
+    let (first, info) = inventory_image(&layout, &options).unwrap();
+    assert_eq!(info.cached_layers, 0);
+    assert_eq!(cache.usage().unwrap().0, 2);
+    // The blobs are destroyed: a rescan must not read them.
+    for d in oci_digests() {
+        std::fs::write(layout.join(blob(&d)), b"gone").unwrap();
+    }
+    let (again, info) = inventory_image(&layout, &options).unwrap();
+    assert_eq!(info.cached_layers, 2);
+    assert_eq!(packages(&again), packages(&first));
+    assert_eq!(
+        again.packages.iter().find(|p| p.name == "bash").unwrap().location.layer,
+        Some(oci_digests()[0].clone())
+    );
+    // The docker-archive holds the same uncompressed layers: both come from the cache.
+    let (docker, info) = inventory_image(&docker_archive(dir.path()), &options).unwrap();
+    assert_eq!(info.cached_layers, 2);
+    assert_eq!(packages(&docker), packages(&first));
+    // Without the cache the destroyed blobs are read, and refused.
+    assert!(inventory_image(&layout, &Options::default()).is_err());
+    // A damaged cache entry is a miss, not an error.
+    for entry in std::fs::read_dir(cache.dir()).unwrap() {
+        std::fs::write(entry.unwrap().path(), b"vigil-layer-v1\ngarbage").unwrap();
+    }
+    let (fresh, info) = inventory_image(&docker_archive(dir.path()), &options).unwrap();
+    assert_eq!((info.cached_layers, packages(&fresh)), (0, packages(&first)));
+}
+
+#[test]
+fn the_platform_picks_the_image_of_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = oci_layout(dir.path());
+    let arm = Options { platform: Some("linux/arm64".parse().unwrap()), ..Options::default() };
+    let (inv, info) = inventory_image(&layout, &arm).unwrap();
+    assert_eq!((inv.packages.len(), info.platform.as_deref(), info.layers.len()), (0, Some("linux/arm64"), 0));
+    let s390x = Options { platform: Some("linux/s390x".parse().unwrap()), ..Options::default() };
+    let err = inventory_image(&layout, &s390x).unwrap_err().to_string();
+    assert!(err.contains("no image for linux/s390x") && err.contains("linux/arm64, linux/amd64"), "{err}");
+}
+
+#[test]
 fn zstd_layers_of_one_or_more_frames() {
     use ruzstd::encoding::{CompressionLevel, compress_to_vec};
     let dir = tempfile::tempdir().unwrap();
-    let reference = packages(&inventory_image(&docker_archive(dir.path()), &Options::default()).unwrap());
+    let reference = packages(&image(&docker_archive(dir.path())));
     let mut files = oci_files();
     let l = layers();
     // Base layer as two concatenated zstd frames, app layer as one.
     let half = l[0].len() / 2;
     let mut two_frames = compress_to_vec(&l[0][..half], CompressionLevel::Fastest);
     two_frames.extend(compress_to_vec(&l[0][half..], CompressionLevel::Fastest));
-    files[4].1 = two_frames;
-    files[5].1 = compress_to_vec(&l[1][..], CompressionLevel::Fastest);
+    let app = compress_to_vec(&l[1][..], CompressionLevel::Fastest);
+    // Renamed to their new digests, and the manifest and index rewritten to match.
+    let manifest: serde_json::Value = serde_json::from_slice(&files[2].1).unwrap();
+    let mut manifest = manifest.to_string();
+    for (old, new) in oci_digests().iter().zip([digest(&two_frames), digest(&app)]) {
+        manifest = manifest.replace(old.as_str(), &new);
+    }
+    let index =
+        String::from_utf8(files[1].1.clone()).unwrap().replace(&digest(&files[2].1), &digest(manifest.as_bytes()));
+    files[1].1 = index.into_bytes();
+    files[2] = (blob(&digest(manifest.as_bytes())), manifest.into_bytes());
+    files[4] = (blob(&digest(&two_frames)), two_frames);
+    files[5] = (blob(&digest(&app)), app);
     let path = dir.path().join("zstd.oci.tar");
     std::fs::write(&path, tar_of(&files)).unwrap();
-    assert_eq!(packages(&inventory_image(&path, &Options::default()).unwrap()), reference);
+    assert_eq!(packages(&image(&path)), reference);
 }
 
 mod hostile {

@@ -20,7 +20,7 @@ pub fn explain(config: &Config, db: &Path, args: &ExplainArgs, quiet: bool) -> R
             args.advisory
         );
     }
-    let inventory = super::inventory(&args.target)?;
+    let inventory = super::inventory(&args.target, &args.image, quiet)?;
     let mut out = std::io::stdout().lock();
     let os = inventory.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| Some(o.id.clone())));
     writeln!(

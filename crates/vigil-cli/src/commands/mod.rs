@@ -1,6 +1,7 @@
 //! One module per command group; each turns parsed arguments into calls on
 //! the library crates and prints the result.
 
+pub mod cache;
 pub mod db;
 pub mod explain;
 pub mod sbom;
@@ -11,17 +12,61 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use vigil_core::inventory::Inventory;
+use vigil_image::registry::{Credentials, Reference, RegistryOptions};
 
-/// The inventory of a target: a container image (docker-archive,
-/// oci-archive, OCI layout), a directory, or one lockfile.
-pub fn inventory(target: &Path) -> Result<Inventory> {
-    let options = vigil_inventory::Options::default();
-    let inventory = if vigil_inventory::is_image(target) {
-        vigil_inventory::inventory_image(target, &options)
-    } else if target.is_dir() {
-        vigil_inventory::inventory_dir(target, &options)
-    } else {
-        vigil_inventory::inventory_file(target, &options)
+use crate::cli::{CacheDirArg, ImageArgs};
+
+/// The layer cache: `--cache-dir`/`VIGIL_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil`; layers live in `layers/`.
+pub fn layer_cache(dir: &CacheDirArg) -> Result<vigil_image::LayerCache> {
+    let dir = dir
+        .cache_dir
+        .clone()
+        .or_else(|| crate::config::xdg("XDG_CACHE_HOME", ".cache").map(|d| d.join("vigil")))
+        .context("cannot tell where the layer cache lives: set --cache-dir, VIGIL_CACHE_DIR or HOME")?;
+    Ok(vigil_image::LayerCache::new(dir.join("layers")))
+}
+
+/// The inventory of a target: a path (a container image as docker-archive,
+/// oci-archive or OCI layout; a directory; a lockfile or SBOM) or, when no
+/// such path exists, an image reference pulled from its registry.
+pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Inventory> {
+    let options = vigil_inventory::Options {
+        platform: image.platform.clone(),
+        layer_cache: if image.no_cache { None } else { Some(layer_cache(&image.cache)?) },
+        registry: RegistryOptions {
+            credentials: image
+                .username
+                .clone()
+                .zip(image.password.clone())
+                .map(|(username, password)| Credentials { username, password }),
+            plain_http: image.insecure_registry,
+        },
+        ..vigil_inventory::Options::default()
     };
-    inventory.with_context(|| format!("reading {}", target.display()))
+    let path = Path::new(target);
+    let (inventory, info) = if vigil_inventory::is_image(path) {
+        vigil_inventory::inventory_image(path, &options).with_context(|| format!("reading {target}"))?
+    } else if path.is_dir() {
+        return vigil_inventory::inventory_dir(path, &options).with_context(|| format!("reading {target}"));
+    } else if path.exists() {
+        return vigil_inventory::inventory_file(path, &options).with_context(|| format!("reading {target}"));
+    } else {
+        let reference = Reference::parse(target.strip_prefix("docker://").unwrap_or(target))
+            .map_err(|e| anyhow::anyhow!("{target}: no such file or directory, and {e}"))?;
+        vigil_inventory::inventory_registry(&reference, &options).with_context(|| {
+            format!("{target} is not a file or directory here, and pulling it from its registry failed")
+        })?
+    };
+    if !quiet {
+        let platform = info.platform.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+        let digest = info.manifest_digest.as_deref().map(|d| format!(", manifest {d}")).unwrap_or_default();
+        eprintln!(
+            "{target}: {}{platform}{digest}; {} layers, {} from the layer cache",
+            info.format,
+            info.layers.len(),
+            info.cached_layers
+        );
+    }
+    Ok(inventory)
 }

@@ -7,7 +7,7 @@ use crate::cli::{SbomArgs, SbomFormatArg};
 
 /// Inventories the target and writes the SBOM (atomically when `--output`).
 pub fn sbom(args: &SbomArgs, quiet: bool) -> Result<()> {
-    let inventory = super::inventory(&args.target)?;
+    let inventory = super::inventory(&args.target, &args.image, quiet)?;
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");

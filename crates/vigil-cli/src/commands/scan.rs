@@ -69,7 +69,7 @@ fn apply_policy(args: &ScanArgs, findings: &mut Vec<vigil_match::Finding>) -> Re
 
 /// Scans the target; exit code 1 when `--fail-on` is reached.
 pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
-    let inventory = super::inventory(&args.target)?;
+    let inventory = super::inventory(&args.target, &args.image, quiet)?;
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");

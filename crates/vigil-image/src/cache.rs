@@ -1,0 +1,283 @@
+//! The layer cache: what a layer does to the tree (its [`Layer`] changes,
+//! with the contents of the wanted files) stored under the digest of the
+//! uncompressed layer, so a rescan, or a second image sharing base layers,
+//! reads a small file instead of decompressing and walking the layer again.
+//!
+//! Only layers whose content was checked against that digest are stored,
+//! so an image cannot plant another image's layer in the cache. An entry is
+//! also keyed by the caller's selection id (what files it keeps), written
+//! to a temporary file and renamed, and read back defensively: a damaged or
+//! foreign file is a cache miss, never an error or a panic.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Node;
+use crate::digest::Digest;
+use crate::layers::{Change, Layer};
+
+const MAGIC: &[u8] = b"vigil-layer-v1\n";
+const END: &[u8] = b"end\n";
+
+/// A directory of cached layers.
+#[derive(Debug, Clone)]
+pub struct LayerCache {
+    dir: PathBuf,
+}
+
+impl LayerCache {
+    /// The cache in `dir` (created on first store).
+    pub fn new(dir: impl Into<PathBuf>) -> LayerCache {
+        LayerCache { dir: dir.into() }
+    }
+
+    /// Where it lives.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, diff_id: &Digest, selection: &str) -> PathBuf {
+        let selection = Digest::sha256_of(selection.as_bytes());
+        self.dir.join(format!("{}.{}.layer", diff_id.to_string().replace(':', "-"), &selection.hex()[..16]))
+    }
+
+    /// The cached changes of the layer whose uncompressed digest is `diff_id`.
+    pub(crate) fn get(&self, diff_id: &Digest, selection: &str) -> Option<Layer> {
+        let bytes = std::fs::read(self.path(diff_id, selection)).ok()?;
+        decode(&bytes)
+    }
+
+    /// Stores a layer; failures (a read-only or full disk) only cost speed
+    /// next time, so they are returned for the caller to report, not fatal.
+    pub(crate) fn put(&self, diff_id: &Digest, selection: &str, layer: &Layer) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let target = self.path(diff_id, selection);
+        let mut tmp = tempfile_in(&self.dir)?;
+        tmp.1.write_all(&encode(layer))?;
+        tmp.1.sync_all()?;
+        drop(tmp.1);
+        std::fs::rename(&tmp.0, &target).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp.0);
+        })
+    }
+
+    /// The number of cached layers and their total size in bytes.
+    pub fn usage(&self) -> std::io::Result<(u64, u64)> {
+        let mut count = 0;
+        let mut bytes = 0;
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().ends_with(".layer") {
+                count += 1;
+                bytes += entry.metadata()?.len();
+            }
+        }
+        Ok((count, bytes))
+    }
+
+    /// Deletes every cached layer; returns how many.
+    pub fn clear(&self) -> std::io::Result<u64> {
+        let mut removed = 0;
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".layer") || name.starts_with(".tmp-") {
+                std::fs::remove_file(entry.path())?;
+                removed += u64::from(name.ends_with(".layer"));
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A new temporary file in `dir`, named so that `clear` finds leftovers.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+    Ok((path, file))
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_bytes(out, s.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+fn encode(layer: &Layer) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&(layer.changes.len() as u64).to_le_bytes());
+    for change in &layer.changes {
+        match change {
+            Change::Put(path, node) => {
+                out.push(0);
+                put_str(&mut out, path);
+                match node {
+                    Node::Dir => out.push(0),
+                    Node::File { size, data } => {
+                        out.push(1);
+                        out.extend_from_slice(&size.to_le_bytes());
+                        match data {
+                            Some(d) => {
+                                out.push(1);
+                                put_bytes(&mut out, d);
+                            }
+                            None => out.push(0),
+                        }
+                    }
+                    Node::Symlink(target) => {
+                        out.push(2);
+                        put_str(&mut out, target);
+                    }
+                }
+            }
+            Change::HardLink(path, target) => {
+                out.push(1);
+                put_str(&mut out, path);
+                put_str(&mut out, target);
+            }
+            Change::Whiteout(path) => {
+                out.push(2);
+                put_str(&mut out, path);
+            }
+            Change::Opaque(dir) => {
+                out.push(3);
+                put_str(&mut out, dir);
+            }
+        }
+    }
+    out.extend_from_slice(END);
+    out
+}
+
+/// A bounds-checked reader over an encoded layer.
+struct Cursor<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.rest.len() {
+            return None;
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+    }
+
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        self.take(n)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Layer> {
+    let mut c = Cursor { rest: bytes.strip_prefix(MAGIC)? };
+    let count = c.u64()?;
+    let mut changes = Vec::with_capacity(usize::try_from(count).ok()?.min(c.rest.len()));
+    for _ in 0..count {
+        let change = match c.u8()? {
+            0 => {
+                let path = c.string()?;
+                let node = match c.u8()? {
+                    0 => Node::Dir,
+                    1 => {
+                        let size = c.u64()?;
+                        let data = match c.u8()? {
+                            0 => None,
+                            1 => Some(Arc::new(c.bytes()?.to_vec())),
+                            _ => return None,
+                        };
+                        Node::File { size, data }
+                    }
+                    2 => Node::Symlink(c.string()?),
+                    _ => return None,
+                };
+                Change::Put(path, node)
+            }
+            1 => Change::HardLink(c.string()?, c.string()?),
+            2 => Change::Whiteout(c.string()?),
+            3 => Change::Opaque(c.string()?),
+            _ => return None,
+        };
+        changes.push(change);
+    }
+    (c.rest == END).then_some(Layer { changes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Layer {
+        Layer {
+            changes: vec![
+                Change::Put("/etc".into(), Node::Dir),
+                Change::Put("/etc/os-release".into(), Node::File { size: 3, data: Some(Arc::new(b"x=1".to_vec())) }),
+                Change::Put("/bin/sh".into(), Node::File { size: 125_560, data: None }),
+                Change::Put("/lib".into(), Node::Symlink("usr/lib".into())),
+                Change::HardLink("/bin/dash".into(), "/bin/sh".into()),
+                Change::Whiteout("/opt/old".into()),
+                Change::Opaque("/srv".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_refuses_damage() {
+        let encoded = encode(&sample());
+        assert_eq!(decode(&encoded), Some(sample()));
+        for cut in 0..encoded.len() {
+            assert_eq!(decode(&encoded[..cut]), None, "truncated at {cut}");
+        }
+        let mut flipped = encoded.clone();
+        flipped[MAGIC.len() + 8] = 9;
+        assert_eq!(decode(&flipped), None);
+        // A huge length cannot make it allocate or read past the end.
+        let mut huge = MAGIC.to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(decode(&huge), None);
+    }
+
+    #[test]
+    fn stores_by_digest_and_selection() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = LayerCache::new(dir.path().join("layers"));
+        let id = Digest::sha256_of(b"layer");
+        assert_eq!(cache.get(&id, "a"), None);
+        cache.put(&id, "a", &sample()).unwrap();
+        assert_eq!(cache.get(&id, "a"), Some(sample()));
+        assert_eq!(cache.get(&id, "b"), None, "another selection keeps other files");
+        assert_eq!(cache.usage().unwrap().0, 1);
+        assert_eq!(cache.clear().unwrap(), 1);
+        assert_eq!(cache.get(&id, "a"), None);
+    }
+}

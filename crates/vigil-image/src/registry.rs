@@ -1,0 +1,505 @@
+//! Images in a registry, through the OCI distribution API: references
+//! (`ghcr.io/org/app:1.2`, `alpine`, `127.0.0.1:5000/x@sha256:...`),
+//! anonymous, basic and bearer-token authentication (the `WWW-Authenticate`
+//! challenge flow Docker Hub, GHCR and `docker-registry` use), multi-platform
+//! indexes, and blobs streamed straight into the layer reader, every
+//! manifest, config and layer checked against its digest. Layers already in
+//! the [`crate::LayerCache`] are not downloaded at all.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::manifest::{choose, diff_ids, image_manifest, is_index};
+use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Selection, Tree, merge};
+
+/// The manifest types asked for, most specific first.
+const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+                      application/vnd.docker.distribution.manifest.list.v2+json, \
+                      application/vnd.oci.image.manifest.v1+json, \
+                      application/vnd.docker.distribution.manifest.v2+json";
+
+/// A parsed image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host (and port): `docker.io`, `ghcr.io`, `127.0.0.1:5000`.
+    pub registry: String,
+    /// Repository path: `library/alpine`, `org/app`.
+    pub repository: String,
+    /// Tag, when given (`latest` is used when neither tag nor digest is).
+    pub tag: Option<String>,
+    /// Manifest digest, when given (`@sha256:...`); it wins over the tag.
+    pub digest: Option<Digest>,
+}
+
+impl Reference {
+    /// Parses a reference as Docker does: the first path component is a
+    /// registry when it has a `.` or `:` or is `localhost`, otherwise the
+    /// image is on Docker Hub (`library/` for single names).
+    pub fn parse(text: &str) -> std::result::Result<Reference, String> {
+        let invalid = |why: &str| format!("{text:?} is not an image reference ({why})");
+        let (name, digest) = match text.split_once('@') {
+            Some((name, d)) => {
+                (name, Some(Digest::parse(d).ok_or_else(|| invalid("the digest is not sha256:<64 hex digits>"))?))
+            }
+            None => (text, None),
+        };
+        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+        let (name, tag) = match name[last_slash..].rfind(':') {
+            Some(i) => (&name[..last_slash + i], Some(name[last_slash + i + 1..].to_owned())),
+            None => (name, None),
+        };
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ => ("docker.io".to_owned(), name.to_owned()),
+        };
+        let repository = if registry == "docker.io" && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
+        let component_ok = |c: &str| {
+            !c.is_empty()
+                && c.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-'))
+                && c.as_bytes()[0].is_ascii_alphanumeric()
+        };
+        if !repository.split('/').all(component_ok) {
+            return Err(invalid("repository names are lowercase letters, digits and . _ - separated by /"));
+        }
+        if registry.is_empty() || !registry.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) {
+            return Err(invalid("bad registry host"));
+        }
+        if let Some(tag) = &tag
+            && (tag.is_empty()
+                || tag.len() > 128
+                || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                || tag.starts_with(['.', '-']))
+        {
+            return Err(invalid("a tag is up to 128 letters, digits, . _ -"));
+        }
+        Ok(Reference { registry, repository, tag, digest })
+    }
+
+    /// What to ask the manifests endpoint for: the digest, else the tag, else `latest`.
+    fn manifest_ref(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".into(),
+        }
+    }
+
+    /// The API host: Docker Hub's is not its name.
+    fn api_host(&self) -> &str {
+        if self.registry == "docker.io" { "registry-1.docker.io" } else { &self.registry }
+    }
+
+    /// Whether the registry is on this machine, where plain HTTP is the norm (as Docker allows).
+    pub fn is_loopback(&self) -> bool {
+        let host = self.registry.rsplit_once(':').map_or(self.registry.as_str(), |(h, _)| h);
+        host == "localhost" || host.starts_with("127.") || host == "[::1]"
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A user name and password (or token) for a registry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password or access token.
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials({}, <redacted>)", self.username)
+    }
+}
+
+/// How to talk to a registry.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    /// Credentials for basic auth or for the token service.
+    pub credentials: Option<Credentials>,
+    /// Use `http://` instead of `https://` (always so for loopback registries).
+    pub plain_http: bool,
+}
+
+/// The credentials `docker login` or `podman login` stored for `registry`:
+/// `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`, then
+/// `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`). Only inline
+/// `auth` entries are read; credential helper programs are not run.
+pub fn stored_credentials(registry: &str) -> Option<Credentials> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    let files = [
+        env("REGISTRY_AUTH_FILE"),
+        env("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")),
+        env("DOCKER_CONFIG")
+            .map(|d| d.join("config.json"))
+            .or_else(|| env("HOME").map(|h| h.join(".docker/config.json"))),
+    ];
+    credentials_in(&files.into_iter().flatten().collect::<Vec<_>>(), registry)
+}
+
+/// The first inline credentials for `registry` in the auth files `files`.
+fn credentials_in(files: &[std::path::PathBuf], registry: &str) -> Option<Credentials> {
+    let hub = registry == "docker.io";
+    files.iter().find_map(|file| {
+        let text = std::fs::read(file).ok()?;
+        let doc: Value = serde_json::from_slice(&text).ok()?;
+        doc["auths"].as_object()?.iter().find_map(|(key, entry)| {
+            let host = key.trim_start_matches("https://").trim_start_matches("http://");
+            let host = host.split('/').next().unwrap_or_default();
+            let same = host == registry || (hub && matches!(host, "index.docker.io" | "registry-1.docker.io"));
+            if !same {
+                return None;
+            }
+            let decoded = BASE64.decode(entry["auth"].as_str()?).ok()?;
+            let (user, pass) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+            Some(Credentials { username: user.to_owned(), password: pass.to_owned() })
+        })
+    })
+}
+
+/// One repository's API, with the authorization it has earned.
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    reference: Reference,
+    credentials: Option<Credentials>,
+    authorization: RefCell<Option<String>>,
+}
+
+/// A `WWW-Authenticate` challenge: the scheme and its parameters.
+fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    let mut params = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = chars.by_ref().take_while(|c| *c != ',').collect::<String>().trim().to_owned();
+        }
+        params.push((key.trim().to_ascii_lowercase(), value));
+    }
+    (scheme.to_ascii_lowercase(), params)
+}
+
+impl Client {
+    fn new(reference: &Reference, options: &RegistryOptions) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(30)))
+            .timeout_recv_response(Some(Duration::from_secs(120)))
+            .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let scheme = if options.plain_http || reference.is_loopback() { "http" } else { "https" };
+        Client {
+            agent,
+            base: format!("{scheme}://{}/v2/{}", reference.api_host(), reference.repository),
+            reference: reference.clone(),
+            credentials: options.credentials.clone().or_else(|| stored_credentials(&reference.registry)),
+            authorization: RefCell::new(None),
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) -> Error {
+        Error::Registry { reference: self.reference.to_string(), message: message.into() }
+    }
+
+    fn send(&self, url: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut request = self.agent.get(url);
+        if let Some(a) = accept {
+            request = request.header("Accept", a);
+        }
+        if let Some(auth) = self.authorization.borrow().as_ref() {
+            request = request.header("Authorization", auth);
+        }
+        request.call().map_err(|e| self.fail(format!("GET {url}: {e}")))
+    }
+
+    /// GET `path` under the repository, answering one authentication challenge.
+    fn get(&self, path: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+        let url = format!("{}/{path}", self.base);
+        let mut response = self.send(&url, accept)?;
+        if response.status() == 401 {
+            let challenge =
+                response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            self.authenticate(&challenge)?;
+            response = self.send(&url, accept)?;
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let detail = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 10)
+            .read_to_vec()
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["errors"][0]["message"].as_str().map(str::to_owned))
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        let hint = match status.as_u16() {
+            401 | 403 => {
+                "; check the credentials (--username and --password, VIGIL_REGISTRY_USERNAME and \
+                 VIGIL_REGISTRY_PASSWORD, or docker/podman login)"
+            }
+            404 => "; check the repository, tag or digest",
+            _ => "",
+        };
+        Err(self.fail(format!("GET {url}: HTTP {status}{detail}{hint}")))
+    }
+
+    fn basic(&self) -> Option<String> {
+        self.credentials.as_ref().map(|c| format!("Basic {}", BASE64.encode(format!("{}:{}", c.username, c.password))))
+    }
+
+    /// Answers a challenge: basic credentials, or a bearer token from the realm.
+    fn authenticate(&self, challenge: &str) -> Result<()> {
+        let (scheme, params) = parse_challenge(challenge);
+        let param = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        match scheme.as_str() {
+            "basic" => {
+                let basic = self.basic().ok_or_else(|| {
+                    self.fail(
+                        "the registry requires credentials: pass --username and --password (or set \
+                         VIGIL_REGISTRY_USERNAME and VIGIL_REGISTRY_PASSWORD), or log in with docker or podman",
+                    )
+                })?;
+                *self.authorization.borrow_mut() = Some(basic);
+                Ok(())
+            }
+            "bearer" => {
+                let realm = param("realm").filter(|r| r.starts_with("https://") || r.starts_with("http://"));
+                let realm = realm.ok_or_else(|| self.fail(format!("unusable bearer challenge {challenge:?}")))?;
+                let scope = param("scope")
+                    .map_or_else(|| format!("repository:{}:pull", self.reference.repository), str::to_owned);
+                let mut request = self.agent.get(realm).query("scope", &scope);
+                if let Some(service) = param("service") {
+                    request = request.query("service", service);
+                }
+                if let Some(basic) = self.basic() {
+                    request = request.header("Authorization", basic);
+                }
+                let mut response = request.call().map_err(|e| self.fail(format!("token request to {realm}: {e}")))?;
+                if !response.status().is_success() {
+                    return Err(self.fail(format!(
+                        "the token service {realm} answered HTTP {}; check the credentials (--username and \
+                         --password, or docker/podman login)",
+                        response.status()
+                    )));
+                }
+                let body = response
+                    .body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_vec()
+                    .map_err(|e| self.fail(format!("token response from {realm}: {e}")))?;
+                let doc: Value = serde_json::from_slice(&body)
+                    .map_err(|e| self.fail(format!("token response from {realm} is not JSON: {e}")))?;
+                let token = doc["token"]
+                    .as_str()
+                    .or(doc["access_token"].as_str())
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| self.fail(format!("token response from {realm} holds no token")))?;
+                *self.authorization.borrow_mut() = Some(format!("Bearer {token}"));
+                Ok(())
+            }
+            _ => Err(self.fail(format!("HTTP 401 with an authentication scheme Vigil does not speak: {challenge:?}"))),
+        }
+    }
+
+    /// A manifest or index by tag or digest, checked against `expected` when given; returns it with its digest.
+    fn manifest(&self, reference: &str, expected: Option<&Digest>) -> Result<(Value, Digest)> {
+        let mut response = self.get(&format!("manifests/{reference}"), Some(ACCEPT))?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_JSON_BYTES)
+            .read_to_vec()
+            .map_err(|e| self.fail(format!("manifest {reference}: {e}")))?;
+        let digest = match expected {
+            Some(d) if !d.matches(&body) => {
+                return Err(self.fail(format!("manifest {reference}: content does not match digest {d}")));
+            }
+            Some(d) => d.clone(),
+            None => Digest::sha256_of(&body),
+        };
+        let doc =
+            serde_json::from_slice(&body).map_err(|e| self.fail(format!("manifest {reference}: not JSON: {e}")))?;
+        Ok((doc, digest))
+    }
+
+    /// A blob as a stream (checked by whoever reads it).
+    fn blob(&self, digest: &Digest, max: u64) -> Result<Box<dyn Read>> {
+        let response = self.get(&format!("blobs/{digest}"), None)?;
+        Ok(Box::new(response.into_body().into_with_config().limit(max).reader()))
+    }
+
+    /// A small JSON blob, checked against its digest.
+    fn json_blob(&self, digest: &Digest) -> Result<Value> {
+        let mut bytes = Vec::new();
+        self.blob(digest, MAX_JSON_BYTES)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.fail(format!("blob {digest}: {e}")))?;
+        if !digest.matches(&bytes) {
+            return Err(self.fail(format!("blob {digest}: content does not match its digest")));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| self.fail(format!("blob {digest}: not JSON: {e}")))
+    }
+}
+
+/// Pulls the image `reference` names (the manifest for the requested
+/// platform, its config, then each layer not already cached), verifies and
+/// merges it.
+pub fn pull(
+    reference: &Reference,
+    registry: &RegistryOptions,
+    selection: &Selection<'_>,
+    options: &ReadOptions<'_>,
+) -> Result<(Tree, ImageInfo)> {
+    let client = Client::new(reference, registry);
+    let image = reference.to_string();
+    let mut info = ImageInfo { format: "registry".into(), ..ImageInfo::default() };
+    let (mut doc, mut digest) = client.manifest(&reference.manifest_ref(), reference.digest.as_ref())?;
+    let mut depth = 0;
+    while is_index(&doc) {
+        depth += 1;
+        if depth > 4 {
+            return Err(client.fail("indexes nested too deeply"));
+        }
+        let (chosen, platform) = choose(&doc, options.platform.as_ref(), &image)?;
+        if let Some(p) = platform {
+            info.platform = Some(p.to_string());
+        }
+        (doc, digest) = client.manifest(&chosen.digest.to_string(), Some(&chosen.digest))?;
+    }
+    info.manifest_digest = Some(digest.to_string());
+    let manifest = image_manifest(&doc, &image)?;
+    let config = client.json_blob(&manifest.config.digest)?;
+    let diff_ids = diff_ids(&config, manifest.layers.len());
+    let layers: Vec<LayerSource> = manifest
+        .layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| LayerSource {
+            id: l.digest.to_string(),
+            name: l.digest.to_string(),
+            blob: Some(l.digest),
+            diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+        })
+        .collect();
+    let max = options.limits.max_total_bytes;
+    let open = |layer: &LayerSource| -> Result<Box<dyn Read>> {
+        let digest = layer.blob.as_ref().ok_or_else(|| client.fail("a layer without a digest"))?;
+        client.blob(digest, max)
+    };
+    let tree = merge(&image, &layers, &open, selection, options, &mut info)?;
+    Ok((tree, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_references_as_docker_does() {
+        let r = |s: &str| Reference::parse(s).unwrap();
+        assert_eq!(
+            r("alpine"),
+            Reference { registry: "docker.io".into(), repository: "library/alpine".into(), tag: None, digest: None }
+        );
+        assert_eq!(r("alpine:3.20").tag.as_deref(), Some("3.20"));
+        assert_eq!(r("bitnami/redis").repository, "bitnami/redis");
+        let ghcr = r("ghcr.io/org/team/app:v1.2");
+        assert_eq!(
+            (ghcr.registry.as_str(), ghcr.repository.as_str(), ghcr.tag.as_deref()),
+            ("ghcr.io", "org/team/app", Some("v1.2"))
+        );
+        let local = r("127.0.0.1:5000/debian:bookworm");
+        assert_eq!((local.registry.as_str(), local.repository.as_str()), ("127.0.0.1:5000", "debian"));
+        assert!(local.is_loopback() && !ghcr.is_loopback());
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let pinned = r(&format!("localhost:5000/x:1@{d}"));
+        assert_eq!(pinned.manifest_ref(), d, "the digest wins");
+        assert_eq!(pinned.to_string(), format!("localhost:5000/x:1@{d}"));
+        assert_eq!(r("localhost/x").registry, "localhost");
+        assert_eq!(r("docker.io/library/alpine").api_host(), "registry-1.docker.io");
+        for bad in ["UPPER/case", "x@sha256:12", "x:", "a//b", "x:-tag", "reg.io/", ""] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_challenges() {
+        let (scheme, params) = parse_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push""#,
+        );
+        assert_eq!(scheme, "bearer");
+        assert_eq!(params[0], ("realm".into(), "https://auth.docker.io/token".into()));
+        assert_eq!(params[2], ("scope".into(), "repository:samalba/my-app:pull,push".into()));
+        let (scheme, params) = parse_challenge(r#"Basic realm="Registry Realm""#);
+        assert_eq!((scheme.as_str(), params[0].1.as_str()), ("basic", "Registry Realm"));
+        assert_eq!(parse_challenge("").1, vec![]);
+        let (_, params) = parse_challenge(r#"Bearer realm=http://x/token , service="a\"b""#);
+        assert_eq!(params, vec![("realm".into(), "http://x/token".into()), ("service".into(), "a\"b".into())]);
+    }
+
+    #[test]
+    fn reads_stored_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = BASE64.encode("me:s3cret");
+        std::fs::write(
+            dir.path().join("config.json"),
+            format!(r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{auth}"}}, "ghcr.io": {{"auth": "{auth}"}}}}}}"#),
+        )
+        .unwrap();
+        let files = [dir.path().join("config.json")];
+        let want = Some(Credentials { username: "me".into(), password: "s3cret".into() });
+        assert_eq!(credentials_in(&files, "docker.io"), want);
+        assert_eq!(credentials_in(&files, "ghcr.io"), want);
+        assert_eq!(credentials_in(&files, "quay.io"), None);
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
-# use as oracles (dpkg, Debian's python3-rpm and python3-packaging, the
+# use as oracles (dpkg, Debian's python3-rpm and python3-packaging,
+# docker-registry and skopeo for registry pulls, the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
 # crates.io; a real Debian rootfs and images built with mmdebstrap and
 # podman), then checks formatting and
@@ -16,6 +17,9 @@ missing=()
 command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
 /usr/bin/python3 -c 'import rpm' >/dev/null 2>&1 || missing+=(python3-rpm)
 /usr/bin/python3 -c 'import packaging.version' >/dev/null 2>&1 || missing+=(python3-packaging)
+# A real registry on 127.0.0.1 and the tool that fills it, for the registry pull tests.
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq
@@ -23,10 +27,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # The official SBOM validators and jsonschema (for the vendored SARIF schema), from PyPI.
-if ! python3 -c 'import cyclonedx.validation.json, spdx_tools, jsonschema' >/dev/null 2>&1; then
-  echo "installing validators: cyclonedx-python-lib[json-validation] spdx-tools jsonschema"
+# cryptography signs the tokens of the registry token service the bearer-auth test runs.
+if ! python3 -c 'import cyclonedx.validation.json, spdx_tools, jsonschema, cryptography' >/dev/null 2>&1; then
+  echo "installing validators: cyclonedx-python-lib[json-validation] spdx-tools jsonschema cryptography"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8' 'jsonschema>=4'
+    'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8' 'jsonschema>=4' 'cryptography>=41'
 fi
 
 # cargo-audit, for the cross-check of RustSec findings (built from crates.io).

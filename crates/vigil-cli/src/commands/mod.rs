@@ -61,11 +61,11 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
     if !quiet {
         let platform = info.platform.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
         let digest = info.manifest_digest.as_deref().map(|d| format!(", manifest {d}")).unwrap_or_default();
+        let layers = info.layers.len();
+        let plural = if layers == 1 { "" } else { "s" };
         eprintln!(
-            "{target}: {}{platform}{digest}; {} layers, {} from the layer cache",
-            info.format,
-            info.layers.len(),
-            info.cached_layers
+            "{target}: {}{platform}{digest}; {layers} layer{plural}, {} from the layer cache",
+            info.format, info.cached_layers
         );
     }
     Ok(inventory)

@@ -181,14 +181,27 @@ pub fn update_args(base: &str, osv_prefix: &str, ecosystems: &[String]) -> Vec<S
 pub fn python(module: &str, program: &str, args: &[&str]) -> Option<String> {
     let probe = Command::new("python3").args(["-c", &format!("import {module}")]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        let msg = format!("Python module {module} is not installed (scripts/test.sh installs it)");
-        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-        // Written past the test harness's output capture, so a skip is seen even when the test passes.
-        let _ =
-            std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {msg} !!!!!\n\n").as_bytes());
+        skip(&format!("Python module {module} is not installed (scripts/test.sh installs it)"));
         return None;
     }
     let out = Command::new("python3").arg("-c").arg(program).args(args).output().unwrap();
     assert!(out.status.success(), "oracle failed: {}", String::from_utf8_lossy(&out.stderr));
     Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Reports a test that cannot run: a failure under `VIGIL_REQUIRE_ORACLES`
+/// (set by scripts/test.sh, which installs every tool), otherwise a loud
+/// note written past the test harness's output capture.
+pub fn skip(why: &str) {
+    assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{why}");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {why} !!!!!\n\n").as_bytes());
+}
+
+/// Whether the program `name` runs (`name ARG` succeeds); a [`skip`] when not.
+pub fn require_tool(name: &str, arg: &str) -> bool {
+    let ok = Command::new(name).arg(arg).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(&format!("{name} is not installed (scripts/test.sh installs it)"));
+    }
+    ok
 }

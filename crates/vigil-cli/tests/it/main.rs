@@ -4,6 +4,7 @@
 mod audit;
 mod db;
 mod harness;
+mod registry;
 mod sbom;
 mod scan;
 mod version;

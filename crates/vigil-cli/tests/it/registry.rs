@@ -1,0 +1,320 @@
+//! Registry targets against a real registry on 127.0.0.1: Debian's
+//! `docker-registry`, filled with `skopeo copy`. Anonymous pulls of a
+//! multi-platform index (`--platform`, `@digest`), HTTP Basic auth
+//! (htpasswd) and bearer tokens from a token service, as Docker Hub and
+//! GHCR hand them out; the real Debian image pulled from the registry gives
+//! the same inventory as its oci-archive, and a rescan takes every layer
+//! from the layer cache.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{fixtures, json, require_tool, stderr, vigil_env};
+
+/// A `docker-registry` serving on a free port of 127.0.0.1 until dropped.
+struct Registry {
+    child: Child,
+    host: String,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry with `auth` (a YAML `auth:` section, or empty).
+    fn start(auth: &str) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let host = format!("127.0.0.1:{port}");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n  secret: vigil-test\n{auth}",
+            dir.path().join("data").display()
+        );
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("registry.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let registry = Registry { child, host, dir };
+        wait_for_port(&registry.host, &registry.dir.path().join("registry.log"));
+        registry
+    }
+
+    /// Copies `source` (a skopeo transport:path) to `repo:tag`, every platform, with `creds` when given.
+    fn push(&self, source: &str, target: &str, creds: Option<&str>) {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["--insecure-policy", "copy", "--all", "--quiet", "--dest-tls-verify=false"]);
+        if let Some(c) = creds {
+            cmd.args(["--dest-creds", c]);
+        }
+        let out = cmd.arg(source).arg(format!("docker://{}/{target}", self.host)).output().unwrap();
+        assert!(out.status.success(), "skopeo copy {source}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for_port(host: &str, log: &Path) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(host).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing listens on {host}: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar).unwrap();
+    gz.finish().unwrap()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    vigil_image::Digest::sha256_of(bytes).to_string()
+}
+
+fn write_blob(root: &Path, bytes: &[u8]) -> String {
+    let digest = sha256(bytes);
+    let path = root.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+    digest
+}
+
+/// An image manifest in `root` for one gzip layer; returns its digest and size.
+fn image(root: &Path, arch: &str, files: &[(&str, &[u8])]) -> (String, usize) {
+    let layer = layer(files);
+    let mut tar = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&layer[..]), &mut tar).unwrap();
+    let config = serde_json::json!({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [sha256(&tar)]}})
+        .to_string()
+        .into_bytes();
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": write_blob(root, &config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": write_blob(root, &layer), "size": layer.len()}]})
+    .to_string()
+    .into_bytes();
+    (write_blob(root, &manifest), manifest.len())
+}
+
+/// An OCI layout with a two-platform index: linux/amd64 (Debian 12 with a
+/// dpkg database and a requirements file) and linux/arm64 (another
+/// requirements file). Returns the layout and the index digest.
+fn multi_platform_layout(dir: &Path) -> (PathBuf, String) {
+    let root = dir.join("multi.oci");
+    let status = b"Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n\
+                   Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n";
+    let os = b"ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n";
+    let amd = image(
+        &root,
+        "amd64",
+        &[("etc/os-release", os), ("var/lib/dpkg/status", status), ("app/requirements.txt", b"flask==1.0\n")],
+    );
+    let arm = image(&root, "arm64", &[("app/requirements.txt", b"requests==2.0.0\n")]);
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd.0, "size": amd.1, "platform": {"os": "linux", "architecture": "amd64"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm.0, "size": arm.1, "platform": {"os": "linux", "architecture": "arm64"}}]})
+    .to_string()
+    .into_bytes();
+    let index_digest = write_blob(&root, &index);
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": index_digest, "size": index.len(), "annotations": {"org.opencontainers.image.ref.name": "1"}}]});
+    std::fs::write(root.join("index.json"), top.to_string()).unwrap();
+    std::fs::write(root.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    (root, index_digest)
+}
+
+/// `name version` of every package in a `vigil sbom --format json` document.
+fn names(doc: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn tools() -> bool {
+    require_tool("docker-registry", "--version") && require_tool("skopeo", "--version")
+}
+
+#[test]
+fn anonymous_pulls_choose_the_platform_and_honour_digests() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start("");
+    let (layout, index_digest) = multi_platform_layout(dir.path());
+    registry.push(&format!("oci:{}:1", layout.display()), "team/multi:1", None);
+    let home = dir.path();
+    let target = format!("{}/team/multi:1", registry.host);
+    let amd = json(&vigil_env(home, &["sbom", "--format", "json", &target], &[]));
+    let amd_names = names(&amd);
+    assert!(amd_names.contains(&"flask 1.0".to_owned()) && amd_names.len() > 1, "{amd_names:?}");
+    assert_eq!(amd["os"]["ecosystem"], "Debian:12");
+    let arm = json(&vigil_env(home, &["sbom", "--format", "json", "--platform", "linux/arm64", &target], &[]));
+    assert_eq!(names(&arm), vec!["requests 2.0.0"]);
+    // Pinned by the index digest; the tag is then only a label.
+    let pinned = format!("{}/team/multi@{index_digest}", registry.host);
+    let out = vigil_env(home, &["sbom", "--format", "json", &pinned], &[]);
+    assert_eq!(names(&json(&out)), amd_names);
+    assert!(stderr(&out).contains("1 layer, 1 from the layer cache"), "{}", stderr(&out));
+    // What is not there says so, with exit code 2.
+    let missing = format!("{}/team/multi@sha256:{}", registry.host, "0".repeat(64));
+    let out = vigil_env(home, &["sbom", &missing], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("HTTP 404") && stderr(&out).contains("check the repository, tag or digest"),
+        "{}",
+        stderr(&out)
+    );
+    let out = vigil_env(home, &["sbom", "--platform", "linux/s390x", &target], &[]);
+    assert!(
+        stderr(&out).contains("no image for linux/s390x") && stderr(&out).contains("linux/amd64, linux/arm64"),
+        "{}",
+        stderr(&out)
+    );
+    // `vigil scan` takes the same targets (no advisory affects these packages).
+    let db = dir.path().join("db");
+    let out = vigil_env(
+        &db,
+        &["db", "import", fixtures().join("osv/PyPI").to_str().unwrap()],
+        &[("HOME", home.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = vigil_env(&db, &["scan", "--offline", "--format", "json", &target], &[("HOME", home.to_str().unwrap())]);
+    let report = json(&out);
+    assert_eq!(report["target"], target);
+    assert_eq!(report["summary"]["packages"], 3, "bash, libssl3 and flask");
+}
+
+#[test]
+fn basic_auth_from_flags_environment_or_docker_login() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let htpasswd = dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, format!("vigil:{}\n", bcrypt::hash("s3cret", 5).unwrap())).unwrap();
+    let registry =
+        Registry::start(&format!("auth:\n  htpasswd:\n    realm: vigil-test\n    path: {}\n", htpasswd.display()));
+    let (layout, _) = multi_platform_layout(dir.path());
+    registry.push(&format!("oci:{}:1", layout.display()), "private/app:1", Some("vigil:s3cret"));
+    let target = format!("{}/private/app:1", registry.host);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = vigil_env(&home, &["sbom", "--no-cache", &target], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("requires credentials"), "{}", stderr(&out));
+    let out = vigil_env(
+        &home,
+        &["sbom", "--no-cache", "--format", "json", "--username", "vigil", "--password", "s3cret", &target],
+        &[],
+    );
+    assert!(names(&json(&out)).contains(&"flask 1.0".to_owned()));
+    let env = [("VIGIL_REGISTRY_USERNAME", "vigil"), ("VIGIL_REGISTRY_PASSWORD", "wrong")];
+    let out = vigil_env(&home, &["sbom", "--no-cache", &target], &env);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("HTTP 401") && stderr(&out).contains("check the credentials"), "{}", stderr(&out));
+    // What `docker login` stores.
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    let auth = "dmlnaWw6czNjcmV0"; // base64("vigil:s3cret")
+    std::fs::write(
+        home.join(".docker/config.json"),
+        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, registry.host),
+    )
+    .unwrap();
+    let out = vigil_env(&home, &["sbom", "--no-cache", "--format", "json", &target], &[]);
+    assert!(names(&json(&out)).contains(&"flask 1.0".to_owned()));
+}
+
+#[test]
+fn bearer_tokens_from_a_token_service() {
+    if !tools() {
+        return;
+    }
+    let Some(_) = crate::harness::python("cryptography", "pass", &[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("token.pem");
+    let port_file = dir.path().join("token.port");
+    let mut token_server = Command::new("python3")
+        .arg(fixtures().join("registry/token_server.py"))
+        .args([cert.to_str().unwrap(), port_file.to_str().unwrap(), "vigil", "t0ken-pass"])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !port_file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the token service did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let token_port = std::fs::read_to_string(&port_file).unwrap();
+    let registry = Registry::start(&format!(
+        "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: vigil-test-registry\n    issuer: vigil-test-issuer\n    rootcertbundle: {}\n",
+        cert.display()
+    ));
+    let (layout, _) = multi_platform_layout(dir.path());
+    registry.push(&format!("oci:{}:1", layout.display()), "org/app:1", Some("vigil:t0ken-pass"));
+    let target = format!("{}/org/app:1", registry.host);
+    let home = dir.path();
+    let env = [("VIGIL_REGISTRY_USERNAME", "vigil"), ("VIGIL_REGISTRY_PASSWORD", "t0ken-pass")];
+    let out = vigil_env(home, &["sbom", "--no-cache", "--format", "json", &target], &env);
+    let result = names(&json(&out));
+    let out_bad = vigil_env(home, &["sbom", "--no-cache", &target], &[]);
+    let _ = token_server.kill();
+    let _ = token_server.wait();
+    assert!(result.contains(&"flask 1.0".to_owned()), "{result:?}");
+    assert_eq!(out_bad.status.code(), Some(2));
+    assert!(
+        stderr(&out_bad).contains("token service") && stderr(&out_bad).contains("HTTP 401"),
+        "{}",
+        stderr(&out_bad)
+    );
+}
+
+#[test]
+fn the_real_debian_image_from_a_registry_equals_its_archive() {
+    if !tools() {
+        return;
+    }
+    let Some(real) = std::env::var_os("VIGIL_REAL_ROOTFS").map(PathBuf::from) else {
+        crate::harness::skip("VIGIL_REAL_ROOTFS is not set (scripts/test.sh builds the real Debian images)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start("");
+    let archive = real.join("bookworm.oci.tar");
+    registry.push(&format!("oci-archive:{}", archive.display()), "debian:bookworm", None);
+    let home = dir.path();
+    let local = json(&vigil_env(home, &["sbom", "--no-cache", "--format", "json", archive.to_str().unwrap()], &[]));
+    let target = format!("{}/debian:bookworm", registry.host);
+    let first = vigil_env(home, &["sbom", "--format", "json", &target], &[]);
+    assert_eq!(names(&json(&first)), names(&local));
+    assert!(names(&local).len() > 100);
+    assert!(stderr(&first).contains("0 from the layer cache"), "{}", stderr(&first));
+    let again = vigil_env(home, &["sbom", "--format", "json", &target], &[]);
+    assert_eq!(names(&json(&again)), names(&local));
+    assert!(stderr(&again).contains("1 layer, 1 from the layer cache"), "{}", stderr(&again));
+}

@@ -17,7 +17,7 @@ use crate::Node;
 use crate::digest::Digest;
 use crate::layers::{Change, Layer};
 
-const MAGIC: &[u8] = b"vigil-layer-v1\n";
+const MAGIC: &[u8] = b"vigil-layer-v2\n";
 const END: &[u8] = b"end\n";
 
 /// A directory of cached layers.
@@ -130,15 +130,17 @@ fn encode(layer: &Layer) -> Vec<u8> {
                 put_str(&mut out, path);
                 match node {
                     Node::Dir => out.push(0),
-                    Node::File { size, data } => {
+                    Node::File { size, data, sniffed } => {
                         out.push(1);
                         out.extend_from_slice(&size.to_le_bytes());
-                        match data {
-                            Some(d) => {
-                                out.push(1);
-                                put_bytes(&mut out, d);
+                        for kept in [data, sniffed] {
+                            match kept {
+                                Some(d) => {
+                                    out.push(1);
+                                    put_bytes(&mut out, d);
+                                }
+                                None => out.push(0),
                             }
-                            None => out.push(0),
                         }
                     }
                     Node::Symlink(target) => {
@@ -194,6 +196,15 @@ impl<'a> Cursor<'a> {
         self.take(n)
     }
 
+    /// An optional byte string: `Some(None)` when absent, `None` when damaged.
+    fn kept(&mut self) -> Option<Option<Arc<Vec<u8>>>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => Some(Some(Arc::new(self.bytes()?.to_vec()))),
+            _ => None,
+        }
+    }
+
     fn string(&mut self) -> Option<String> {
         String::from_utf8(self.bytes()?.to_vec()).ok()
     }
@@ -209,15 +220,7 @@ fn decode(bytes: &[u8]) -> Option<Layer> {
                 let path = c.string()?;
                 let node = match c.u8()? {
                     0 => Node::Dir,
-                    1 => {
-                        let size = c.u64()?;
-                        let data = match c.u8()? {
-                            0 => None,
-                            1 => Some(Arc::new(c.bytes()?.to_vec())),
-                            _ => return None,
-                        };
-                        Node::File { size, data }
-                    }
+                    1 => Node::File { size: c.u64()?, data: c.kept()?, sniffed: c.kept()? },
                     2 => Node::Symlink(c.string()?),
                     _ => return None,
                 };
@@ -241,8 +244,14 @@ mod tests {
         Layer {
             changes: vec![
                 Change::Put("/etc".into(), Node::Dir),
-                Change::Put("/etc/os-release".into(), Node::File { size: 3, data: Some(Arc::new(b"x=1".to_vec())) }),
-                Change::Put("/bin/sh".into(), Node::File { size: 125_560, data: None }),
+                Change::Put(
+                    "/etc/os-release".into(),
+                    Node::File { size: 3, data: Some(Arc::new(b"x=1".to_vec())), sniffed: None },
+                ),
+                Change::Put(
+                    "/bin/app".into(),
+                    Node::File { size: 125_560, data: None, sniffed: Some(Arc::new(b"go".to_vec())) },
+                ),
                 Change::Put("/lib".into(), Node::Symlink("usr/lib".into())),
                 Change::HardLink("/bin/dash".into(), "/bin/sh".into()),
                 Change::Whiteout("/opt/old".into()),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::digest::{Digest, Verify};
 use crate::error::{Error, Result};
-use crate::{Entry, Limits, Node, Tree};
+use crate::{Entry, Limits, Node, Selection, Tree};
 
 /// Running totals across all layers of one image.
 pub(crate) struct Budget {
@@ -168,7 +168,7 @@ pub(crate) fn read_layer(
     layer: &str,
     image: &str,
     expected: &Expected<'_>,
-    wanted: &dyn Fn(&str) -> bool,
+    selection: &Selection<'_>,
     budget: &mut Budget,
 ) -> Result<Layer> {
     let fail = |message: String| Error::Layer { image: image.to_owned(), layer: layer.to_owned(), message };
@@ -232,14 +232,23 @@ pub(crate) fn read_layer(
             }
         } else if kind.is_file() {
             let size = entry.size();
-            let data = if size <= max_file && wanted(&path) {
-                let mut data = Vec::with_capacity(size as usize);
-                entry.read_to_end(&mut data).map_err(|e| fail(format!("{path}: {e}")))?;
-                Some(Arc::new(data))
-            } else {
-                None
-            };
-            Change::Put(path, Node::File { size, data })
+            let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+            let (mut data, mut sniffed) = (None, None);
+            if size <= max_file && (selection.wanted)(&path) {
+                let mut bytes = Vec::with_capacity(size as usize);
+                entry.read_to_end(&mut bytes).map_err(|e| fail(format!("{path}: {e}")))?;
+                data = Some(Arc::new(bytes));
+            } else if let Some(sniff) = selection.sniff.filter(|_| executable && size >= 4 && size <= max_file) {
+                let mut magic = [0u8; 4];
+                entry.read_exact(&mut magic).map_err(|e| fail(format!("{path}: {e}")))?;
+                if magic == *b"\x7fELF" {
+                    let mut bytes = Vec::with_capacity(size as usize);
+                    bytes.extend_from_slice(&magic);
+                    entry.read_to_end(&mut bytes).map_err(|e| fail(format!("{path}: {e}")))?;
+                    sniffed = sniff(&bytes).map(Arc::new);
+                }
+            }
+            Change::Put(path, Node::File { size, data, sniffed })
         } else {
             continue;
         };

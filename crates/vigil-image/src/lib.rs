@@ -70,6 +70,8 @@ pub enum Node {
         size: u64,
         /// Contents, when the caller wanted this path.
         data: Option<Arc<Vec<u8>>>,
+        /// What the selection's sniffer kept of an executable's contents.
+        sniffed: Option<Arc<Vec<u8>>>,
     },
     /// A symbolic link to `target` (as written in the image).
     Symlink(String),
@@ -92,13 +94,20 @@ pub struct Tree {
     pub entries: BTreeMap<String, Entry>,
 }
 
+/// Keeps what matters of an executable's contents (embedded build metadata, say), or nothing.
+pub type Sniffer = fn(&[u8]) -> Option<Vec<u8>>;
+
 /// Which files' contents to keep, and a name for that choice: cached
 /// layers are only reused for the same `id`.
 #[derive(Clone, Copy)]
 pub struct Selection<'a> {
     /// Whether the contents of the file at this absolute path are kept.
     pub wanted: &'a dyn Fn(&str) -> bool,
-    /// Changes whenever `wanted` would answer differently.
+    /// Called with the contents of every executable ELF file (any `x` bit,
+    /// up to the file size cap) that is not wanted; what it returns is kept
+    /// as the file's `sniffed` bytes (embedded build metadata, say).
+    pub sniff: Option<Sniffer>,
+    /// Changes whenever `wanted` or `sniff` would answer differently.
     pub id: &'a str,
 }
 
@@ -169,7 +178,7 @@ pub(crate) fn merge(
             continue;
         }
         let expected = Expected { blob: layer.blob.as_ref(), diff_id: layer.diff_id.as_ref() };
-        let read = read_layer(open(layer)?, &layer.id, image, &expected, selection.wanted, &mut budget)?;
+        let read = read_layer(open(layer)?, &layer.id, image, &expected, selection, &mut budget)?;
         if let Some((cache, diff_id)) = cache
             && let Err(e) = cache.put(diff_id, selection.id, &read)
         {

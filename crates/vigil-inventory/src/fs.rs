@@ -156,7 +156,7 @@ impl RootFs {
             }
             Backend::Image(tree) => match tree.entries.get(&real).map(|e| &e.node) {
                 Some(Node::File { data: Some(data), .. }) => Ok(Some(data.as_ref().clone())),
-                Some(Node::File { size, data: None }) => Err(Error::Path {
+                Some(Node::File { size, data: None, .. }) => Err(Error::Path {
                     path: path.to_owned(),
                     message: if *size > self.max_file_bytes {
                         format!("{size} bytes is over the {} byte limit", self.max_file_bytes)
@@ -166,6 +166,37 @@ impl RootFs {
                 }),
                 _ => Ok(None),
             },
+        }
+    }
+
+    /// What `sniff` makes of the executable ELF file at `path` (walked,
+    /// so not a symlink): an image kept it while its layers streamed past;
+    /// a directory's file is read now. `None` for files that are not
+    /// executable, not ELF, over the size cap, or that `sniff` declines.
+    pub fn sniffed(&self, path: &str, sniff: fn(&[u8]) -> Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+        match &self.backend {
+            Backend::Image(tree) => Ok(match tree.entries.get(path).map(|e| &e.node) {
+                Some(Node::File { sniffed: Some(kept), .. }) => Some(kept.as_ref().clone()),
+                _ => None,
+            }),
+            Backend::Dir(root) => {
+                use std::os::unix::fs::PermissionsExt;
+                let host = Self::host(root, path);
+                let io = |source| Error::Io { path: host.clone(), source };
+                let meta = std::fs::symlink_metadata(&host).map_err(io)?;
+                if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 || meta.len() > self.max_file_bytes {
+                    return Ok(None);
+                }
+                let mut file = std::fs::File::open(&host).map_err(io)?;
+                let mut magic = [0u8; 4];
+                if file.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
+                    return Ok(None);
+                }
+                let mut data = Vec::with_capacity(meta.len() as usize);
+                data.extend_from_slice(&magic);
+                file.take(self.max_file_bytes).read_to_end(&mut data).map_err(io)?;
+                Ok(sniff(&data))
+            }
         }
     }
 

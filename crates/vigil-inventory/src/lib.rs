@@ -64,7 +64,7 @@ impl Options {
 /// Names what [`wanted`] keeps from image layers: bump the revision whenever
 /// a cataloger starts reading a new kind of file, so cached layers read
 /// under the old selection are not reused.
-const SELECTION_REVISION: &str = "1";
+const SELECTION_REVISION: &str = "2";
 
 /// The inventory of one file: a CycloneDX or SPDX JSON SBOM, or a lockfile
 /// or package-metadata file (a `Cargo.lock`, `package-lock.json`,
@@ -84,9 +84,13 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
         }
     }
     let lookup = format!("/{name}");
+    if let Some(packages) = binary_file(path, options)? {
+        return Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() });
+    }
     let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
         path: path.display().to_string(),
-        message: "not an image, a directory, a CycloneDX or SPDX JSON SBOM, or a lockfile Vigil reads (Cargo.lock, \
+        message: "not an image, a directory, a CycloneDX or SPDX JSON SBOM, a Go or cargo-auditable binary, or a \
+                  lockfile Vigil reads (Cargo.lock, \
                   package-lock.json, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, composer.lock, Gemfile.lock, \
                   go.mod, packages.lock.json)"
             .into(),
@@ -101,6 +105,26 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() })
 }
 
+/// The packages compiled into `path` when it is a Go or cargo-auditable
+/// ELF binary; `None` when it is not an ELF file.
+fn binary_file(path: &Path, options: &Options) -> Result<Option<Vec<vigil_core::inventory::Package>>> {
+    use std::io::Read;
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    if file.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
+        return Ok(None);
+    }
+    let mut bytes = magic.to_vec();
+    file.take(options.max_file_bytes).read_to_end(&mut bytes).map_err(io)?;
+    let shown = path.display().to_string();
+    let sniffed = catalogers::binary::sniff(&bytes).ok_or_else(|| Error::Path {
+        path: shown.clone(),
+        message: "an ELF binary without Go build information or a cargo-auditable dependency list".into(),
+    })?;
+    catalogers::binary::packages(&shown, &sniffed).map(Some).map_err(|message| Error::Path { path: shown, message })
+}
+
 /// Whether any cataloger (or OS detection) reads the file at `path`.
 pub fn wanted(path: &str) -> bool {
     os::wants(path) || CATALOGERS.iter().any(|c| (c.wants)(path))
@@ -112,7 +136,7 @@ pub fn wanted(path: &str) -> bool {
 /// the layer its database or lockfile came from.
 pub fn inventory_image(path: &Path, options: &Options) -> Result<(Inventory, vigil_image::ImageInfo)> {
     let id = selection_id(options);
-    let selection = vigil_image::Selection { wanted: &wanted, id: &id };
+    let selection = selection(&id);
     let (tree, info) = vigil_image::open(path, &selection, &options.image_options())
         .map_err(|e| Error::Path { path: path.display().to_string(), message: e.to_string() })?;
     Ok(image_inventory(tree, info, path.display().to_string(), options))
@@ -125,10 +149,15 @@ pub fn inventory_registry(
     options: &Options,
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
     let id = selection_id(options);
-    let selection = vigil_image::Selection { wanted: &wanted, id: &id };
+    let selection = selection(&id);
     let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
         .map_err(|e| Error::Path { path: reference.to_string(), message: e.to_string() })?;
     Ok(image_inventory(tree, info, reference.to_string(), options))
+}
+
+/// What images keep: the files catalogers read, and the metadata of binaries.
+fn selection(id: &str) -> vigil_image::Selection<'_> {
+    vigil_image::Selection { wanted: &wanted, sniff: Some(catalogers::binary::sniff), id }
 }
 
 fn selection_id(options: &Options) -> String {

@@ -333,7 +333,7 @@ fn verified_layers_are_cached_by_diff_id_and_shared_between_images() {
     assert!(inventory_image(&layout, &Options::default()).is_err());
     // A damaged cache entry is a miss, not an error.
     for entry in std::fs::read_dir(cache.dir()).unwrap() {
-        std::fs::write(entry.unwrap().path(), b"vigil-layer-v1\ngarbage").unwrap();
+        std::fs::write(entry.unwrap().path(), b"vigil-layer-v2\ngarbage").unwrap();
     }
     let (fresh, info) = inventory_image(&docker_archive(dir.path()), &options).unwrap();
     assert_eq!((info.cached_layers, packages(&fresh)), (0, packages(&first)));

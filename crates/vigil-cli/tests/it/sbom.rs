@@ -87,8 +87,13 @@ fn unreadable_targets_are_a_clear_error() {
     let o = vigil(dir.path(), &["sbom", "/etc/hostname"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("not an image, a directory, a CycloneDX or SPDX JSON SBOM, or a lockfile"),
+        stderr(&o)
+            .contains("not an image, a directory, a CycloneDX or SPDX JSON SBOM, a Go or cargo-auditable binary, or a"),
         "{}",
         stderr(&o)
     );
+    // A path that does not exist is not silently taken for a registry image.
+    let o = vigil(dir.path(), &["sbom", "/no/such/Cargo.lock"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no such file or directory, and"), "{}", stderr(&o));
 }

@@ -578,3 +578,32 @@ fn almalinux_rpm_with_epoch_via_sbom() {
     );
     assert_eq!(report["findings"][0]["package"]["version"], "1:3.0.7-16.el9_2");
 }
+
+#[test]
+fn a_go_binary_is_matched_by_its_go_version_and_modules() {
+    // The real Go 1.19.8 binary with golang.org/x/text v0.7.0. Hand-verified against the
+    // fixture records: GO-2023-1751 (stdlib, fixed 1.19.9), GO-2023-1840 (stdlib, fixed
+    // 1.19.10) and GO-2026-5970 (x/text, fixed 0.39.0) affect it; GO-2023-1703 was fixed
+    // in 1.19.8 itself and GO-2022-1059 in x/text 0.3.8, so they do not.
+    let dir = tempfile::tempdir().unwrap();
+    database(dir.path());
+    let gz = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-inventory/tests/fixtures/binaries/gohello.gz"),
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).unwrap();
+    let exe = dir.path().join("gohello");
+    std::fs::write(&exe, bytes).unwrap();
+    let report = json(&vigil(dir.path(), &["scan", exe.to_str().unwrap(), "--format", "json"]));
+    let mut found = ids(&report);
+    found.sort();
+    let v = |id: &str, name: &str| (id.to_owned(), name.to_owned(), "vulnerability".to_owned());
+    assert_eq!(
+        found,
+        [v("GO-2023-1751", "stdlib"), v("GO-2023-1840", "stdlib"), v("GO-2026-5970", "golang.org/x/text")]
+    );
+    let stdlib = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "GO-2023-1751").unwrap();
+    assert_eq!(stdlib["package"]["purl"], "pkg:golang/stdlib@1.19.8");
+    assert_eq!(stdlib["fixed"], serde_json::json!(["1.19.9", "1.20.4"]));
+}

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::fs::RootFs;
 
 pub mod apk;
+pub mod binary;
 pub mod dpkg;
 pub mod lang;
 pub mod rpm;
@@ -78,4 +79,5 @@ pub static CATALOGERS: &[Cataloger] = &[
     Cataloger { id: apk::ID, wants: apk::wants, catalog: apk::catalog },
     Cataloger { id: rpm::ID, wants: rpm::wants, catalog: rpm::catalog },
     Cataloger { id: lang::ID, wants: lang::wants, catalog: lang::catalog },
+    Cataloger { id: binary::ID, wants: binary::wants, catalog: binary::catalog },
 ];

@@ -31,7 +31,7 @@ mod yarn;
 pub const ID: &str = "lang";
 
 /// Most files and directories walked in one target.
-const MAX_ENTRIES: usize = 5_000_000;
+pub(crate) const MAX_ENTRIES: usize = 5_000_000;
 
 /// One dependency read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,100 @@
+//! Packages compiled into executables: Go binaries (the module list the Go
+//! toolchain embeds) and Rust binaries built with `cargo auditable` (its
+//! `.dep-v0` section). One module per kind, registered in [`KINDS`].
+//!
+//! [`sniff`] runs on an executable ELF file's bytes — while an image's
+//! layers stream past, or on a directory's file — and keeps only the
+//! embedded metadata, tagged with its kind; [`catalog`] turns that into
+//! packages. Binaries installed by OS packages are left to their OS
+//! package, as language files are.
+
+use vigil_core::inventory::{Location, Package};
+
+use super::lang::{Dep, MAX_ENTRIES, purl};
+use super::{Context, Found};
+use crate::error::Result;
+
+mod auditable;
+mod go;
+
+/// Cataloger id.
+pub const ID: &str = "binary";
+
+/// One kind of embedded metadata.
+struct Kind {
+    /// Recorded as the package's cataloger (`go-binary`).
+    id: &'static str,
+    /// OSV ecosystem of its packages.
+    ecosystem: &'static str,
+    /// The metadata of a parsed ELF file, if it carries this kind.
+    extract: fn(&object::File<'_>) -> Option<Vec<u8>>,
+    /// The dependencies in extracted metadata, or why it is unreadable.
+    parse: fn(&[u8]) -> std::result::Result<Vec<Dep>, String>,
+}
+
+/// Every kind, tried in this order.
+static KINDS: &[Kind] = &[
+    Kind { id: go::ID, ecosystem: "Go", extract: go::extract, parse: go::parse },
+    Kind { id: auditable::ID, ecosystem: "crates.io", extract: auditable::extract, parse: auditable::parse },
+];
+
+/// The embedded metadata of an ELF file, as `KIND-ID NUL METADATA`.
+pub fn sniff(bytes: &[u8]) -> Option<Vec<u8>> {
+    let file = object::File::parse(bytes).ok()?;
+    KINDS.iter().find_map(|kind| {
+        let mut out = kind.id.as_bytes().to_vec();
+        out.push(0);
+        out.extend((kind.extract)(&file)?);
+        Some(out)
+    })
+}
+
+/// The packages in what [`sniff`] kept of the binary at `path`.
+pub fn packages(path: &str, sniffed: &[u8]) -> std::result::Result<Vec<Package>, String> {
+    let split = sniffed.iter().position(|&b| b == 0).ok_or_else(|| format!("{path}: damaged binary metadata"))?;
+    let (id, metadata) = (&sniffed[..split], &sniffed[split + 1..]);
+    let kind =
+        KINDS.iter().find(|k| k.id.as_bytes() == id).ok_or_else(|| format!("{path}: unknown binary metadata"))?;
+    let deps = (kind.parse)(metadata).map_err(|e| format!("{}: {path}: {e}", kind.id))?;
+    Ok(deps
+        .into_iter()
+        .map(|d| Package {
+            purl: purl(kind.ecosystem, &d.name, &d.version),
+            ecosystem: kind.ecosystem.to_owned(),
+            name: d.name,
+            version: d.version,
+            source: None,
+            arch: None,
+            license: None,
+            location: Location { path: path.to_owned(), layer: None },
+            cataloger: kind.id.to_owned(),
+        })
+        .collect())
+}
+
+/// Binaries are found by content, not by name.
+pub fn wants(_path: &str) -> bool {
+    false
+}
+
+/// Reads every executable in the target that is not an OS package's.
+pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
+    let mut found = Found::default();
+    let mut files = Vec::new();
+    ctx.fs.walk("/", MAX_ENTRIES, &mut |path| {
+        if !ctx.owned.contains(path) {
+            files.push(path.to_owned());
+        }
+    })?;
+    for path in files {
+        match ctx.fs.sniffed(&path, sniff) {
+            Ok(Some(sniffed)) => match packages(&path, &sniffed) {
+                Ok(p) => found.packages.extend(p),
+                Err(e) => found.warnings.push(e),
+            },
+            Ok(None) => {}
+            Err(e) => found.warnings.push(format!("{ID}: {e}")),
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,212 @@
+//! Packages compiled into binaries: a real Go binary (Go 1.19.8, one
+//! module dependency) checked against `go version -m`, and a real Rust
+//! binary built with `cargo auditable` checked against the Cargo.lock it
+//! was built from; in a directory, in an image (through the layer cache
+//! too) and as a target of its own. Mutated binaries never panic.
+
+mod common;
+use common::mutate;
+
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use vigil_core::inventory::Inventory;
+use vigil_inventory::{Options, inventory_dir, inventory_file, inventory_image};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/binaries")
+}
+
+/// A fixture binary, unpacked.
+fn binary(name: &str) -> Vec<u8> {
+    let gz = std::fs::read(fixtures().join(format!("{name}.gz"))).unwrap();
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// `cataloger name version`, sorted.
+fn found(inv: &Inventory) -> Vec<String> {
+    let mut v: Vec<String> = inv
+        .packages
+        .iter()
+        .filter(|p| p.cataloger == "go-binary" || p.cataloger == "cargo-auditable")
+        .map(|p| format!("{} {} {} {}", p.cataloger, p.name, p.version, p.location.path))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `dep` lines of `go version -m` output: `path version`.
+fn go_version_m_deps(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.trim_start().split('\t').collect();
+            (f.first() == Some(&"dep")).then(|| format!("{} {}", f[1], f[2]))
+        })
+        .collect()
+}
+
+/// The expectation, from the oracles: `go version -m` (run live when Go is
+/// installed, else its recorded output) and the Cargo.lock the Rust binary was built from.
+fn expected(go_path: &str, rust_path: &str) -> Vec<String> {
+    let recorded = std::fs::read_to_string(fixtures().join("gohello.go-version-m.txt")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("gohello");
+    write_exe(&exe, &binary("gohello"), 0o755);
+    match std::process::Command::new("go").args(["version", "-m"]).arg(&exe).output() {
+        Ok(out) if out.status.success() => {
+            assert_eq!(go_version_m_deps(&String::from_utf8_lossy(&out.stdout)), go_version_m_deps(&recorded));
+        }
+        _ => {
+            let msg = "go is not installed: the Go binary is checked against recorded `go version -m` output only";
+            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! {msg} !!!!!\n\n").as_bytes());
+        }
+    }
+    let go_version = recorded.lines().next().unwrap().rsplit(' ').next().unwrap().trim_start_matches("go").to_owned();
+    let mut want = vec![format!("go-binary stdlib {go_version} {go_path}")];
+    want.extend(go_version_m_deps(&recorded).into_iter().map(|d| format!("go-binary {d} {go_path}")));
+    let lock: toml::Value =
+        toml::from_str(&std::fs::read_to_string(fixtures().join("rusthello/Cargo.lock")).unwrap()).unwrap();
+    for p in lock["package"].as_array().unwrap() {
+        if p.get("source").is_some() {
+            want.push(format!(
+                "cargo-auditable {} {} {rust_path}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            ));
+        }
+    }
+    want.sort();
+    want
+}
+
+fn write_exe(path: &Path, bytes: &[u8], mode: u32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn binaries_in_a_directory_match_go_version_and_the_lockfile() {
+    let root = tempfile::tempdir().unwrap();
+    write_exe(&root.path().join("usr/local/bin/gohello"), &binary("gohello"), 0o755);
+    write_exe(&root.path().join("opt/app/rusthello"), &binary("rusthello"), 0o750);
+    // Not executable: not a program anyone runs, so not read (as in images).
+    write_exe(&root.path().join("srv/copy-of-gohello"), &binary("gohello"), 0o644);
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    let want = expected("/usr/local/bin/gohello", "/opt/app/rusthello");
+    assert_eq!(found(&inv), want);
+    assert!(want.contains(&"cargo-auditable smallvec 1.6.0 /opt/app/rusthello".to_owned()));
+    let stdlib = inv.packages.iter().find(|p| p.name == "stdlib").unwrap();
+    assert_eq!((stdlib.ecosystem.as_str(), stdlib.purl.as_str()), ("Go", "pkg:golang/stdlib@1.19.8"));
+}
+
+/// A docker-archive with one layer holding the binaries (and a 0644 copy).
+fn image(dir: &Path) -> PathBuf {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, name, mode) in [
+        ("usr/local/bin/gohello", "gohello", 0o755),
+        ("opt/app/rusthello", "rusthello", 0o755),
+        ("srv/copy", "gohello", 0o644),
+    ] {
+        let data = binary(name);
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_cksum();
+        b.append_data(&mut h, path, &data[..]).unwrap();
+    }
+    let layer = b.into_inner().unwrap();
+    let diff_id = vigil_image::Digest::sha256_of(&layer).to_string();
+    let config = serde_json::json!({"rootfs": {"type": "layers", "diff_ids": [diff_id]}}).to_string();
+    let manifest = serde_json::json!([{"Config": "config.json", "Layers": ["l/layer.tar"]}]).to_string();
+    let mut outer = tar::Builder::new(Vec::new());
+    for (name, data) in
+        [("manifest.json", manifest.as_bytes()), ("config.json", config.as_bytes()), ("l/layer.tar", &layer[..])]
+    {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        outer.append_data(&mut h, name, data).unwrap();
+    }
+    let path = dir.join("binaries.docker.tar");
+    std::fs::write(&path, outer.into_inner().unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn binaries_in_an_image_are_read_as_the_layer_streams_and_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = image(dir.path());
+    let want = expected("/usr/local/bin/gohello", "/opt/app/rusthello");
+    let (inv, _) = inventory_image(&path, &Options::default()).unwrap();
+    assert_eq!(found(&inv), want);
+    assert!(inv.packages.iter().all(|p| p.location.layer.as_deref().is_some_and(|l| l.starts_with("sha256:"))));
+    let options =
+        Options { layer_cache: Some(vigil_image::LayerCache::new(dir.path().join("cache"))), ..Options::default() };
+    let (first, _) = inventory_image(&path, &options).unwrap();
+    let (cached, info) = inventory_image(&path, &options).unwrap();
+    assert_eq!(info.cached_layers, 1);
+    assert_eq!((found(&first), found(&cached)), (want.clone(), want));
+}
+
+#[test]
+fn a_binary_is_a_target_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("rusthello");
+    write_exe(&exe, &binary("rusthello"), 0o755);
+    let inv = inventory_file(&exe, &Options::default()).unwrap();
+    let names: Vec<String> = inv.packages.iter().map(|p| format!("{} {}", p.name, p.version)).collect();
+    assert_eq!(names, ["itoa 1.0.19", "smallvec 1.6.0"]);
+    // An ELF file without embedded metadata says so.
+    let plain = dir.path().join("plain");
+    let mut elf = binary("rusthello");
+    let at = elf.windows(7).position(|w| w == b".dep-v0").unwrap();
+    elf[at..at + 7].copy_from_slice(b".xxx-v0");
+    write_exe(&plain, &elf, 0o755);
+    let err = inventory_file(&plain, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains("without Go build information or a cargo-auditable dependency list"), "{err}");
+}
+
+mod hostile {
+    //! Mutated binaries give packages, a warning or nothing; never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_binaries(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..16), cut in proptest::option::of(any::<usize>()), go in any::<bool>()) {
+            let bytes = binary(if go { "gohello" } else { "rusthello" });
+            let mutated = mutate(bytes, &flips, cut);
+            if let Some(sniffed) = vigil_inventory::catalogers::binary::sniff(&mutated) {
+                let _ = vigil_inventory::catalogers::binary::packages("/x", &sniffed);
+            }
+        }
+    }
+
+    #[test]
+    fn mutations_inside_the_metadata() {
+        // Flips aimed at the build info and the dependency list, where random flips rarely land.
+        for (name, marker) in [("gohello", &b"\xff Go buildinf:"[..]), ("rusthello", &b".dep-v0"[..])] {
+            let bytes = binary(name);
+            let at = bytes.windows(marker.len()).position(|w| w == marker).unwrap();
+            for offset in 0..96 {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let mut m = bytes.clone();
+                    let i = (at + offset) % m.len();
+                    m[i] ^= flip;
+                    if let Some(sniffed) = vigil_inventory::catalogers::binary::sniff(&m) {
+                        let _ = vigil_inventory::catalogers::binary::packages("/x", &sniffed);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::{ImageInfo, LayerSource};
 
 /// An image platform: `os/architecture[/variant]`, as `--platform` takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +95,7 @@ fn descriptor(value: &Value, what: &str, image: &str) -> Result<Descriptor> {
 }
 
 /// Whether a manifest document is an index (OCI index or Docker manifest list).
-pub(crate) fn is_index(doc: &Value) -> bool {
+fn is_index(doc: &Value) -> bool {
     doc.get("manifests").is_some()
 }
 
@@ -130,14 +131,63 @@ pub(crate) fn choose(
     Ok((descriptor(chosen.0, "an index entry", image)?, chosen.1.clone()))
 }
 
+/// Where an image's documents come from: each call returns the JSON blob
+/// with that digest, already checked against it.
+pub(crate) struct Fetch<'a> {
+    /// An image manifest or index.
+    pub manifest: &'a dyn Fn(&Digest) -> Result<Value>,
+    /// An image config.
+    pub config: &'a dyn Fn(&Digest) -> Result<Value>,
+}
+
+/// Follows `doc` (an index or an image manifest) down to the image for the
+/// platform and lists its layers; `name` says how the source opens a blob.
+/// Records the chosen platform and manifest digest in `info`.
+pub(crate) fn layer_sources(
+    mut doc: Value,
+    platform: Option<&Platform>,
+    image: &str,
+    fetch: &Fetch<'_>,
+    name: fn(&Digest) -> String,
+    info: &mut ImageInfo,
+) -> Result<Vec<LayerSource>> {
+    let mut depth = 0;
+    while is_index(&doc) {
+        depth += 1;
+        if depth > 4 {
+            return Err(Error::Format { image: image.to_owned(), message: "indexes nested too deeply".into() });
+        }
+        let (chosen, chosen_platform) = choose(&doc, platform, image)?;
+        if let Some(p) = chosen_platform {
+            info.platform = Some(p.to_string());
+        }
+        info.manifest_digest = Some(chosen.digest.to_string());
+        doc = (fetch.manifest)(&chosen.digest)?;
+    }
+    let manifest = image_manifest(&doc, image)?;
+    let config = (fetch.config)(&manifest.config.digest)?;
+    let diff_ids = diff_ids(&config, manifest.layers.len());
+    Ok(manifest
+        .layers
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| LayerSource {
+            id: l.digest.to_string(),
+            name: name(&l.digest),
+            blob: Some(l.digest),
+            diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+        })
+        .collect())
+}
+
 /// The config and layer descriptors of an image manifest.
-pub(crate) struct ImageManifest {
+struct ImageManifest {
     pub config: Descriptor,
     pub layers: Vec<Descriptor>,
 }
 
 /// Reads an OCI or Docker schema 2 image manifest.
-pub(crate) fn image_manifest(doc: &Value, image: &str) -> Result<ImageManifest> {
+fn image_manifest(doc: &Value, image: &str) -> Result<ImageManifest> {
     let bad = |message: String| Error::Format { image: image.to_owned(), message };
     if doc["schemaVersion"] == 1 {
         return Err(bad("Docker schema 1 manifests (deprecated since 2017) are not supported".into()));

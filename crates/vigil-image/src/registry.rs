@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifest::{choose, diff_ids, image_manifest, is_index};
+use crate::manifest::{Fetch, layer_sources};
 use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Selection, Tree, merge};
 
 /// The manifest types asked for, most specific first.
@@ -403,34 +403,12 @@ pub fn pull(
     let client = Client::new(reference, registry);
     let image = reference.to_string();
     let mut info = ImageInfo { format: "registry".into(), ..ImageInfo::default() };
-    let (mut doc, mut digest) = client.manifest(&reference.manifest_ref(), reference.digest.as_ref())?;
-    let mut depth = 0;
-    while is_index(&doc) {
-        depth += 1;
-        if depth > 4 {
-            return Err(client.fail("indexes nested too deeply"));
-        }
-        let (chosen, platform) = choose(&doc, options.platform.as_ref(), &image)?;
-        if let Some(p) = platform {
-            info.platform = Some(p.to_string());
-        }
-        (doc, digest) = client.manifest(&chosen.digest.to_string(), Some(&chosen.digest))?;
-    }
+    let (doc, digest) = client.manifest(&reference.manifest_ref(), reference.digest.as_ref())?;
     info.manifest_digest = Some(digest.to_string());
-    let manifest = image_manifest(&doc, &image)?;
-    let config = client.json_blob(&manifest.config.digest)?;
-    let diff_ids = diff_ids(&config, manifest.layers.len());
-    let layers: Vec<LayerSource> = manifest
-        .layers
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| LayerSource {
-            id: l.digest.to_string(),
-            name: l.digest.to_string(),
-            blob: Some(l.digest),
-            diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
-        })
-        .collect();
+    let manifest = |digest: &Digest| client.manifest(&digest.to_string(), Some(digest)).map(|(doc, _)| doc);
+    let config = |digest: &Digest| client.json_blob(digest);
+    let fetch = Fetch { manifest: &manifest, config: &config };
+    let layers = layer_sources(doc, options.platform.as_ref(), &image, &fetch, Digest::to_string, &mut info)?;
     let max = options.limits.max_total_bytes;
     let open = |layer: &LayerSource| -> Result<Box<dyn Read>> {
         let digest = layer.blob.as_ref().ok_or_else(|| client.fail("a layer without a digest"))?;

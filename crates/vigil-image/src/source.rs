@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::manifest::{choose, diff_ids, image_manifest, is_index};
+use crate::manifest::{Fetch, diff_ids, layer_sources};
 use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Selection, Tree, merge};
 
 /// Where a blob lives: a file of its own, or a member of the outer tar.
@@ -152,34 +152,10 @@ fn oci_layers(blobs: &Blobs, image: &str, options: &ReadOptions<'_>, info: &mut 
             message: "neither a docker-archive (manifest.json) nor an OCI layout (index.json)".into(),
         });
     }
-    let mut doc = blobs.json("index.json", image)?;
-    let mut depth = 0;
-    while is_index(&doc) {
-        depth += 1;
-        if depth > 4 {
-            return Err(Error::Format { image: image.to_owned(), message: "indexes nested too deeply".into() });
-        }
-        let (chosen, platform) = choose(&doc, options.platform.as_ref(), image)?;
-        if let Some(p) = platform {
-            info.platform = Some(p.to_string());
-        }
-        info.manifest_digest = Some(chosen.digest.to_string());
-        doc = verified_json(blobs, &chosen.digest, image)?;
-    }
-    let manifest = image_manifest(&doc, image)?;
-    let config = verified_json(blobs, &manifest.config.digest, image)?;
-    let diff_ids = diff_ids(&config, manifest.layers.len());
-    Ok(manifest
-        .layers
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| LayerSource {
-            id: l.digest.to_string(),
-            name: l.digest.blob_path(),
-            blob: Some(l.digest),
-            diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
-        })
-        .collect())
+    let index = blobs.json("index.json", image)?;
+    let json = |digest: &Digest| verified_json(blobs, digest, image);
+    let fetch = Fetch { manifest: &json, config: &json };
+    layer_sources(index, options.platform.as_ref(), image, &fetch, Digest::blob_path, info)
 }
 
 /// Opens the image at `path` (a docker-archive or oci-archive tar file, or

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{fixtures, json, require_tool, stderr, vigil_env};
+use crate::harness::{fixtures, json, require_tool, stderr, tar_of, vigil_env};
 
 /// A `docker-registry` serving on a free port of 127.0.0.1 until dropped.
 struct Registry {
@@ -74,18 +74,10 @@ fn wait_for_port(host: &str, log: &Path) {
     }
 }
 
+/// A gzip layer of `(name, bytes)` files.
 fn layer(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, path, *data).unwrap();
-    }
-    let tar = b.into_inner().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
+    gz.write_all(&tar_of(files)).unwrap();
     gz.finish().unwrap()
 }
 

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use crate::harness::{Server, fixture_ecosystems, fixtures, json, mirror, python, stderr, stdout, vigil, vigil_env};
+use crate::harness::{
+    Server, fixture_ecosystems, fixtures, json, mirror, python, stderr, stdout, tar_of, vigil, vigil_env,
+};
 
 /// A database built offline from the fixture records, KEV and an EPSS file.
 fn database(dir: &Path) {
@@ -389,19 +391,6 @@ fn cyclonedx_with_vulnerabilities_is_valid() {
     if let Some(verdict) = python("cyclonedx.validation.json", program, &[bom.to_str().unwrap()]) {
         assert_eq!(verdict, "valid");
     }
-}
-
-/// A tar file of `(name, bytes)` members.
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
 }
 
 #[test]

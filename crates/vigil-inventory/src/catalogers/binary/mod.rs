@@ -8,9 +8,9 @@
 //! packages. Binaries installed by OS packages are left to their OS
 //! package, as language files are.
 
-use vigil_core::inventory::{Location, Package};
+use vigil_core::inventory::Package;
 
-use super::lang::{Dep, MAX_ENTRIES, purl};
+use super::lang::{Dep, MAX_ENTRIES, package};
 use super::{Context, Found};
 use crate::error::Result;
 
@@ -56,20 +56,7 @@ pub fn packages(path: &str, sniffed: &[u8]) -> std::result::Result<Vec<Package>,
     let kind =
         KINDS.iter().find(|k| k.id.as_bytes() == id).ok_or_else(|| format!("{path}: unknown binary metadata"))?;
     let deps = (kind.parse)(metadata).map_err(|e| format!("{}: {path}: {e}", kind.id))?;
-    Ok(deps
-        .into_iter()
-        .map(|d| Package {
-            purl: purl(kind.ecosystem, &d.name, &d.version),
-            ecosystem: kind.ecosystem.to_owned(),
-            name: d.name,
-            version: d.version,
-            source: None,
-            arch: None,
-            license: None,
-            location: Location { path: path.to_owned(), layer: None },
-            cataloger: kind.id.to_owned(),
-        })
-        .collect())
+    Ok(deps.into_iter().map(|d| package(kind.ecosystem, kind.id, path, d)).collect())
 }
 
 /// Binaries are found by content, not by name.

@@ -112,20 +112,22 @@ pub fn purl(ecosystem: &str, name: &str, version: &str) -> String {
 /// naming the file and what is wrong with it.
 pub fn packages(format: &Format, path: &str, bytes: &[u8]) -> Result<Vec<Package>, String> {
     let deps = (format.parse)(bytes).map_err(|e| format!("{}: {path}: {e}", format.id))?;
-    Ok(deps
-        .into_iter()
-        .map(|d| Package {
-            purl: purl(format.ecosystem, &d.name, &d.version),
-            ecosystem: format.ecosystem.to_owned(),
-            name: d.name,
-            version: d.version,
-            source: None,
-            arch: None,
-            license: None,
-            location: Location { path: path.to_owned(), layer: None },
-            cataloger: format.id.to_owned(),
-        })
-        .collect())
+    Ok(deps.into_iter().map(|d| package(format.ecosystem, format.id, path, d)).collect())
+}
+
+/// The package of a dependency of `ecosystem` that the cataloger `id` read from `path`.
+pub(crate) fn package(ecosystem: &str, id: &str, path: &str, dep: Dep) -> Package {
+    Package {
+        purl: purl(ecosystem, &dep.name, &dep.version),
+        ecosystem: ecosystem.to_owned(),
+        name: dep.name,
+        version: dep.version,
+        source: None,
+        arch: None,
+        license: None,
+        location: Location { path: path.to_owned(), layer: None },
+        cataloger: id.to_owned(),
+    }
 }
 
 /// Files of any language format.

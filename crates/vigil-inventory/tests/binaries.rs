@@ -173,6 +173,65 @@ fn a_binary_is_a_target_of_its_own() {
     assert!(err.contains("without Go build information or a cargo-auditable dependency list"), "{err}");
 }
 
+/// A varint-length-prefixed string and the rest.
+fn varint_string(data: &[u8]) -> (&[u8], &[u8]) {
+    let (mut len, mut i) = (0usize, 0);
+    loop {
+        len |= usize::from(data[i] & 0x7f) << (7 * i);
+        i += 1;
+        if data[i - 1] & 0x80 == 0 {
+            break;
+        }
+    }
+    data[i..].split_at(len)
+}
+
+#[test]
+fn go_1_17_build_info_behind_pointers() {
+    // Synthetic: Go 1.13 to 1.17 wrote pointers where Go 1.18 writes the strings. No such
+    // toolchain is available here, so the real binary's build info is rewritten into that
+    // layout, as Go's debug/buildinfo reads it: the header's two pointers lead to Go string
+    // headers (placed after it), which lead to the very same strings (placed in .rodata).
+    use object::{Object, ObjectSection};
+    let inline = binary("gohello");
+    let mut bytes = inline.clone();
+    let file = object::File::parse(&inline[..]).unwrap();
+    let info = file.section_by_name(".go.buildinfo").unwrap();
+    let (info_addr, info_off) = (info.address(), info.file_range().unwrap().0 as usize);
+    let rodata = file.section_by_name(".rodata").unwrap();
+    let (ro_addr, ro_off) = (rodata.address(), rodata.file_range().unwrap().0 as usize);
+    let (version, rest) = varint_string(&info.data().unwrap()[32..]);
+    let (modinfo, _) = varint_string(rest);
+    bytes[ro_off..ro_off + version.len()].copy_from_slice(version);
+    bytes[ro_off + version.len()..ro_off + version.len() + modinfo.len()].copy_from_slice(modinfo);
+    let mut put = |at: usize, value: u64| bytes[info_off + at..info_off + at + 8].copy_from_slice(&value.to_le_bytes());
+    put(16, info_addr + 32);
+    put(24, info_addr + 48);
+    put(32, ro_addr);
+    put(40, version.len() as u64);
+    put(48, ro_addr + version.len() as u64);
+    put(56, modinfo.len() as u64);
+    bytes[info_off + 15] = 0; // flags: pointers, little-endian
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("go117"), dir.path().join("go118"));
+    write_exe(&old, &bytes, 0o755);
+    write_exe(&new, &inline, 0o755);
+    let names = |path: &Path| -> Vec<String> {
+        inventory_file(path, &Options::default())
+            .unwrap()
+            .packages
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.version))
+            .collect()
+    };
+    assert_eq!(names(&old), ["stdlib 1.19.8", "golang.org/x/text v0.7.0"]);
+    assert_eq!(names(&old), names(&new));
+    // A pointer that leads nowhere is no build info, not a crash.
+    bytes[info_off + 16..info_off + 24].copy_from_slice(&u64::MAX.to_le_bytes());
+    write_exe(&old, &bytes, 0o755);
+    assert!(inventory_file(&old, &Options::default()).is_err());
+}
+
 mod hostile {
     //! Mutated binaries give packages, a warning or nothing; never a panic.
     use super::*;

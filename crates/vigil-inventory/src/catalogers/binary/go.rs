@@ -2,10 +2,12 @@
 //! embeds in the `.go.buildinfo` section: the Go version, which becomes
 //! the `stdlib` package (as the Go vulnerability database names it), and
 //! the module list (`mod` is the main module, `dep` a dependency, `=>` its
-//! replacement), as `go version -m` prints it. Binaries from Go 1.17 and
-//! earlier store pointers instead of inline strings and are not read.
+//! replacement), as `go version -m` prints it. Go 1.18 and later store the
+//! two strings inline; Go 1.13 to 1.17 store pointers to Go string headers,
+//! which are followed through the file's loadable segments (as Go's own
+//! `debug/buildinfo` does).
 
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSegment};
 
 use crate::catalogers::lang::Dep;
 
@@ -30,14 +32,51 @@ fn varint_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
     None
 }
 
+/// Longest string followed through a pointer.
+const MAX_POINTED_STRING: u64 = 1 << 20;
+
+/// `size` bytes at virtual address `address`, from the segment holding them.
+fn read_at<'a>(file: &object::File<'a>, address: u64, size: u64) -> Option<&'a [u8]> {
+    file.segments().find_map(|segment| segment.data_range(address, size).ok().flatten())
+}
+
+/// A 4- or 8-byte pointer at the start of `b`.
+fn pointer(b: &[u8], size: usize, big_endian: bool) -> Option<u64> {
+    Some(match (size, big_endian) {
+        (4, false) => u64::from(u32::from_le_bytes(b.get(..4)?.try_into().ok()?)),
+        (4, true) => u64::from(u32::from_be_bytes(b.get(..4)?.try_into().ok()?)),
+        (8, false) => u64::from_le_bytes(b.get(..8)?.try_into().ok()?),
+        (8, true) => u64::from_be_bytes(b.get(..8)?.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// The Go string whose header (data pointer, length) is at `address` (Go 1.13 to 1.17).
+fn pointed_string<'a>(file: &object::File<'a>, address: u64, ptr_size: usize, big_endian: bool) -> Option<&'a [u8]> {
+    let header = read_at(file, address, 2 * ptr_size as u64)?;
+    let data = pointer(header, ptr_size, big_endian)?;
+    let len = pointer(&header[ptr_size..], ptr_size, big_endian)?;
+    if len > MAX_POINTED_STRING {
+        return None;
+    }
+    read_at(file, data, len)
+}
+
 /// `GO-VERSION \n MODINFO` from the build info section.
 pub fn extract(file: &object::File<'_>) -> Option<Vec<u8>> {
     let data = file.section_by_name(".go.buildinfo")?.data().ok()?;
-    if data.len() < 32 || !data.starts_with(MAGIC) || data[15] & INLINE == 0 {
+    if data.len() < 32 || !data.starts_with(MAGIC) {
         return None;
     }
-    let (version, rest) = varint_string(&data[32..])?;
-    let (modinfo, _) = varint_string(rest)?;
+    let (version, modinfo) = if data[15] & INLINE != 0 {
+        let (version, rest) = varint_string(&data[32..])?;
+        (version, varint_string(rest)?.0)
+    } else {
+        let (ptr_size, big_endian) = (usize::from(data[14]), data[15] & 1 != 0);
+        let read =
+            |at: usize| pointed_string(file, pointer(data.get(at..)?, ptr_size, big_endian)?, ptr_size, big_endian);
+        (read(16)?, read(16 + ptr_size)?)
+    };
     // The module info is framed by 16-byte sentinels (cmd/go's infoStart and infoEnd).
     let modinfo = if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' {
         &modinfo[16..modinfo.len() - 16]

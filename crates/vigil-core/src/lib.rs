@@ -6,6 +6,7 @@
 //!   fields the schema defines and the extras real feeds add (`upstream`).
 //! - [`inventory`]: installed packages with purls and locations, and OS facts.
 //! - [`time`]: UTC timestamps (RFC 3339) and ages in words.
+//! - [`progress`]: how long work reports its progress.
 //! - [`severity`]: the qualitative severity scale shared by CVSS and vendor
 //!   ratings.
 //!
@@ -35,5 +36,6 @@
 pub mod ecosystem;
 pub mod inventory;
 pub mod osv;
+pub mod progress;
 pub mod severity;
 pub mod time;

@@ -30,6 +30,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use serde::Serialize;
+use vigil_core::progress::{NoProgress, Progress};
 
 pub use cache::LayerCache;
 pub use digest::Digest;
@@ -112,7 +113,7 @@ pub struct Selection<'a> {
 }
 
 /// How to read an image.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReadOptions<'a> {
     /// Caps for hostile images.
     pub limits: Limits,
@@ -120,6 +121,8 @@ pub struct ReadOptions<'a> {
     pub platform: Option<Platform>,
     /// Where verified layers are cached, if anywhere.
     pub cache: Option<&'a LayerCache>,
+    /// Told of each layer read (its stored bytes), if anyone is listening.
+    pub progress: Option<&'a dyn Progress>,
 }
 
 /// What the image is and how it was read.
@@ -154,6 +157,22 @@ pub(crate) struct LayerSource {
     pub blob: Option<Digest>,
     /// The digest of the uncompressed tar; the cache key.
     pub diff_id: Option<Digest>,
+    /// The stored size in bytes, when the manifest or archive says.
+    pub size: Option<u64>,
+}
+
+/// Reports the bytes read through it.
+struct Reported<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+}
+
+impl<R: Read> Read for Reported<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
 }
 
 /// Reads (or takes from the cache) every layer, bottom first, and merges them.
@@ -167,7 +186,8 @@ pub(crate) fn merge(
 ) -> Result<Tree> {
     let mut tree = Tree::default();
     let mut budget = Budget { bytes: 0, entries: 0, limits: options.limits };
-    for layer in layers {
+    let progress = options.progress.unwrap_or(&NoProgress);
+    for (i, layer) in layers.iter().enumerate() {
         info.layers.push(layer.id.clone());
         let cache = options.cache.zip(layer.diff_id.as_ref());
         if let Some((cache, diff_id)) = cache
@@ -178,7 +198,12 @@ pub(crate) fn merge(
             continue;
         }
         let expected = Expected { blob: layer.blob.as_ref(), diff_id: layer.diff_id.as_ref() };
-        let read = read_layer(open(layer)?, &layer.id, image, &expected, selection, &mut budget)?;
+        let short = layer.id.split_once(':').map_or(layer.id.as_str(), |(_, hex)| hex.get(..12).unwrap_or(hex));
+        progress.begin(&format!("layer {}/{} {short}", i + 1, layers.len()), layer.size, true);
+        let reader = Reported { inner: open(layer)?, progress };
+        let read = read_layer(reader, &layer.id, image, &expected, selection, &mut budget);
+        progress.end();
+        let read = read?;
         if let Some((cache, diff_id)) = cache
             && let Err(e) = cache.put(diff_id, selection.id, &read)
         {

@@ -83,6 +83,7 @@ impl Platform {
 #[derive(Debug, Clone)]
 pub(crate) struct Descriptor {
     pub digest: Digest,
+    pub size: Option<u64>,
 }
 
 fn descriptor(value: &Value, what: &str, image: &str) -> Result<Descriptor> {
@@ -91,7 +92,7 @@ fn descriptor(value: &Value, what: &str, image: &str) -> Result<Descriptor> {
         image: image.to_owned(),
         message: format!("{what} has a malformed digest {text:?} (expected sha256:<64 hex digits>)"),
     })?;
-    Ok(Descriptor { digest })
+    Ok(Descriptor { digest, size: value["size"].as_u64() })
 }
 
 /// Whether a manifest document is an index (OCI index or Docker manifest list).
@@ -176,6 +177,7 @@ pub(crate) fn layer_sources(
             name: name(&l.digest),
             blob: Some(l.digest),
             diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+            size: l.size,
         })
         .collect())
 }

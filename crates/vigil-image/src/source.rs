@@ -53,6 +53,14 @@ impl Blobs {
             .map_err(|e| Error::Format { image: image.to_owned(), message: format!("{name}: not valid JSON: {e}") })
     }
 
+    /// A blob's stored size, when cheap to tell.
+    fn size(&self, name: &str) -> Option<u64> {
+        match self {
+            Blobs::Dir(root) => std::fs::metadata(root.join(name)).ok().map(|m| m.len()),
+            Blobs::Tar { members, .. } => members.get(name.trim_start_matches("./")).map(|&(_, size)| size),
+        }
+    }
+
     fn exists(&self, name: &str) -> bool {
         match self {
             Blobs::Dir(root) => root.join(name).is_file(),
@@ -138,6 +146,7 @@ fn docker_layers(blobs: &Blobs, image: &str, info: &mut ImageInfo) -> Result<Vec
                 name: name.to_owned(),
                 blob,
                 diff_id: diff_ids.as_ref().map(|d| d[i].clone()),
+                size: blobs.size(name),
             }
         })
         .collect())

@@ -33,7 +33,7 @@ use crate::catalogers::{CATALOGERS, Context};
 use crate::fs::RootFs;
 
 /// Caps for hostile targets, and how images are read.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Largest single file read, in bytes.
     pub max_file_bytes: u64,
@@ -43,11 +43,31 @@ pub struct Options {
     pub layer_cache: Option<vigil_image::LayerCache>,
     /// Credentials and transport for registry pulls.
     pub registry: vigil_image::registry::RegistryOptions,
+    /// Told of each image layer read, if anyone is listening.
+    pub progress: Option<std::sync::Arc<dyn vigil_core::progress::Progress>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("platform", &self.platform)
+            .field("layer_cache", &self.layer_cache)
+            .field("registry", &self.registry)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_file_bytes: 512 << 20, platform: None, layer_cache: None, registry: Default::default() }
+        Options {
+            max_file_bytes: 512 << 20,
+            platform: None,
+            layer_cache: None,
+            registry: Default::default(),
+            progress: None,
+        }
     }
 }
 
@@ -57,6 +77,7 @@ impl Options {
             limits: vigil_image::Limits { max_file_bytes: self.max_file_bytes, ..vigil_image::Limits::default() },
             platform: self.platform.clone(),
             cache: self.layer_cache.as_ref(),
+            progress: self.progress.as_deref(),
         }
     }
 }

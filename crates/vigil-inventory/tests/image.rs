@@ -339,6 +339,45 @@ fn verified_layers_are_cached_by_diff_id_and_shared_between_images() {
     assert_eq!((info.cached_layers, packages(&fresh)), (0, packages(&first)));
 }
 
+/// Records what progress an image read reports.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Option<u64>, u64)>>);
+
+impl vigil_core::progress::Progress for Recorder {
+    fn begin(&self, label: &str, total: Option<u64>, unit_bytes: bool) {
+        assert!(unit_bytes);
+        self.0.lock().unwrap().push((label.to_owned(), total, 0));
+    }
+    fn advance(&self, n: u64) {
+        self.0.lock().unwrap().last_mut().unwrap().2 += n;
+    }
+    fn end(&self) {}
+}
+
+#[test]
+fn each_layer_read_reports_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let cache = vigil_image::LayerCache::new(dir.path().join("cache"));
+    let options = Options { progress: Some(recorder.clone()), layer_cache: Some(cache), ..Options::default() };
+    inventory_image(&oci_archive(dir.path()), &options).unwrap();
+    let sizes = oci_blobs().map(|b| b.len() as u64);
+    let got = recorder.0.lock().unwrap().clone();
+    let want: Vec<(String, Option<u64>, u64)> = oci_digests()
+        .iter()
+        .zip(sizes)
+        .enumerate()
+        .map(|(i, (d, size))| {
+            (format!("layer {}/2 {}", i + 1, &d["sha256:".len().."sha256:".len() + 12]), Some(size), size)
+        })
+        .collect();
+    assert_eq!(got, want, "every stored byte, against the descriptor's size");
+    // Cached layers are not read, so nothing is reported.
+    recorder.0.lock().unwrap().clear();
+    inventory_image(&oci_archive(dir.path()), &options).unwrap();
+    assert!(recorder.0.lock().unwrap().is_empty());
+}
+
 #[test]
 fn the_platform_picks_the_image_of_an_index() {
     let dir = tempfile::tempdir().unwrap();

@@ -47,24 +47,7 @@ impl Default for Limits {
     }
 }
 
-/// Receives progress; the CLI draws bars from it on a terminal.
-pub trait Progress: Sync {
-    /// A new phase starts (`download Debian`, `parse Debian`), with its total if known.
-    fn begin(&self, label: &str, total: Option<u64>, unit_bytes: bool);
-    /// Some units of the current phase are done.
-    fn advance(&self, n: u64);
-    /// The current phase is done.
-    fn end(&self);
-}
-
-/// Progress that goes nowhere.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn begin(&self, _: &str, _: Option<u64>, _: bool) {}
-    fn advance(&self, _: u64) {}
-    fn end(&self) {}
-}
+pub use vigil_core::progress::{NoProgress, Progress};
 
 /// What to fetch for `vigil db update`.
 #[derive(Debug, Clone)]

@@ -42,6 +42,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
                 .map(|(username, password)| Credentials { username, password }),
             plain_http: image.insecure_registry,
         },
+        progress: Some(std::sync::Arc::new(crate::progress::Bars::new(quiet))),
         ..vigil_inventory::Options::default()
     };
     let path = Path::new(target);

@@ -5,30 +5,31 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::digest::{Digest, Verify};
 use crate::error::{Error, Result};
 use crate::{Entry, Limits, Node, Selection, Tree};
 
-/// Running totals across all layers of one image.
+/// Running totals across all layers of one image, shared by the threads
+/// that read its layers.
 pub(crate) struct Budget {
-    pub bytes: u64,
-    pub entries: u64,
+    pub bytes: AtomicU64,
+    pub entries: AtomicU64,
     pub limits: Limits,
 }
 
 /// Counts decompressed bytes and stops at the cap.
 struct Counted<'a, R> {
     inner: R,
-    bytes: &'a mut u64,
+    bytes: &'a AtomicU64,
     max: u64,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        *self.bytes += n as u64;
-        if *self.bytes > self.max {
+        if self.bytes.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > self.max {
             return Err(std::io::Error::other(format!("the image decompresses to more than {} bytes", self.max)));
         }
         Ok(n)
@@ -169,7 +170,7 @@ pub(crate) fn read_layer(
     image: &str,
     expected: &Expected<'_>,
     selection: &Selection<'_>,
-    budget: &mut Budget,
+    budget: &Budget,
 ) -> Result<Layer> {
     let fail = |message: String| Error::Layer { image: image.to_owned(), layer: layer.to_owned(), message };
     let (raw, raw_checked): (Box<dyn Read>, _) = match expected.blob {
@@ -195,15 +196,14 @@ pub(crate) fn read_layer(
         }
         None => (stream, None),
     };
-    let Budget { bytes, entries: count, limits } = budget;
+    let limits = budget.limits;
     let (max_file, max_entries) = (limits.max_file_bytes, limits.max_entries);
-    let mut archive = tar::Archive::new(Counted { inner: stream, bytes, max: limits.max_total_bytes });
+    let mut archive = tar::Archive::new(Counted { inner: stream, bytes: &budget.bytes, max: limits.max_total_bytes });
     let mut changes = Vec::new();
     let entries = archive.entries().map_err(|e| fail(format!("not a tar stream: {e}")))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| fail(format!("corrupt or truncated: {e}")))?;
-        *count += 1;
-        if *count > max_entries {
+        if budget.entries.fetch_add(1, Ordering::Relaxed) + 1 > max_entries {
             return Err(fail(format!("more than {max_entries} entries")));
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();

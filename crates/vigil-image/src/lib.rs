@@ -27,7 +27,8 @@ mod source;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use vigil_core::progress::{NoProgress, Progress};
@@ -38,7 +39,7 @@ pub use error::{Error, Result};
 pub use manifest::Platform;
 pub use source::open;
 
-use crate::layers::{Budget, Expected, read_layer};
+use crate::layers::{Budget, Expected, Layer, read_layer};
 
 /// Largest manifest, index or config document read.
 const MAX_JSON_BYTES: u64 = 16 << 20;
@@ -103,7 +104,7 @@ pub type Sniffer = fn(&[u8]) -> Option<Vec<u8>>;
 #[derive(Clone, Copy)]
 pub struct Selection<'a> {
     /// Whether the contents of the file at this absolute path are kept.
-    pub wanted: &'a dyn Fn(&str) -> bool,
+    pub wanted: &'a (dyn Fn(&str) -> bool + Sync),
     /// Called with the contents of every executable ELF file (any `x` bit,
     /// up to the file size cap) that is not wanted; what it returns is kept
     /// as the file's `sniffed` bytes (embedded build metadata, say).
@@ -175,41 +176,89 @@ impl<R: Read> Read for Reported<'_, R> {
     }
 }
 
-/// Reads (or takes from the cache) every layer, bottom first, and merges them.
+/// Opens a layer's stored bytes; called from the threads that read layers.
+pub(crate) type OpenLayer<'a> = dyn Fn(&LayerSource) -> Result<Box<dyn Read + Send>> + Sync + 'a;
+
+/// Most layers read at once: decompression is CPU-bound and downloads
+/// overlap, as `docker pull` runs three at a time.
+const MAX_PARALLEL_LAYERS: usize = 4;
+
+/// Reads (or takes from the cache) every layer and merges them, bottom
+/// first. Layers not in the cache are read on several threads at once;
+/// the first error, in layer order, is returned.
 pub(crate) fn merge(
     image: &str,
     layers: &[LayerSource],
-    open: &dyn Fn(&LayerSource) -> Result<Box<dyn Read>>,
+    open: &OpenLayer<'_>,
     selection: &Selection<'_>,
     options: &ReadOptions<'_>,
     info: &mut ImageInfo,
 ) -> Result<Tree> {
-    let mut tree = Tree::default();
-    let mut budget = Budget { bytes: 0, entries: 0, limits: options.limits };
+    let mut done: Vec<Option<Layer>> = layers
+        .iter()
+        .map(|l| options.cache.zip(l.diff_id.as_ref()).and_then(|(cache, id)| cache.get(id, selection.id)))
+        .collect();
+    info.layers = layers.iter().map(|l| l.id.clone()).collect();
+    info.cached_layers = done.iter().filter(|d| d.is_some()).count();
+    let todo: Vec<usize> = (0..layers.len()).filter(|&i| done[i].is_none()).collect();
+    let budget = Budget { bytes: AtomicU64::new(0), entries: AtomicU64::new(0), limits: options.limits };
     let progress = options.progress.unwrap_or(&NoProgress);
-    for (i, layer) in layers.iter().enumerate() {
-        info.layers.push(layer.id.clone());
-        let cache = options.cache.zip(layer.diff_id.as_ref());
-        if let Some((cache, diff_id)) = cache
-            && let Some(cached) = cache.get(diff_id, selection.id)
-        {
-            tree.apply(&cached, &layer.id);
-            info.cached_layers += 1;
-            continue;
-        }
+    let total = todo.iter().map(|&i| layers[i].size).sum::<Option<u64>>();
+    let plural = if todo.len() == 1 { "" } else { "s" };
+    if !todo.is_empty() {
+        progress.begin(&format!("read {} layer{plural}", todo.len()), total, true);
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<(usize, Result<Layer>)>> = Mutex::new(Vec::new());
+    let cache_failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let read_one = |i: usize| -> Result<Layer> {
+        let layer = &layers[i];
         let expected = Expected { blob: layer.blob.as_ref(), diff_id: layer.diff_id.as_ref() };
-        let short = layer.id.split_once(':').map_or(layer.id.as_str(), |(_, hex)| hex.get(..12).unwrap_or(hex));
-        progress.begin(&format!("layer {}/{} {short}", i + 1, layers.len()), layer.size, true);
         let reader = Reported { inner: open(layer)?, progress };
-        let read = read_layer(reader, &layer.id, image, &expected, selection, &mut budget);
-        progress.end();
-        let read = read?;
-        if let Some((cache, diff_id)) = cache
+        let read = read_layer(reader, &layer.id, image, &expected, selection, &budget)?;
+        if let Some((cache, diff_id)) = options.cache.zip(layer.diff_id.as_ref())
             && let Err(e) = cache.put(diff_id, selection.id, &read)
+            && let Ok(mut failures) = cache_failures.lock()
         {
-            info.warnings.push(format!("could not write the layer cache in {}: {e}", cache.dir().display()));
+            failures.push(format!("could not write the layer cache in {}: {e}", cache.dir().display()));
         }
-        tree.apply(&read, &layer.id);
+        Ok(read)
+    };
+    let workers = todo.len().min(MAX_PARALLEL_LAYERS).min(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !failed.load(Ordering::Relaxed) {
+                    let Some(&i) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                    let result = read_one(i);
+                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                    if let Ok(mut r) = results.lock() {
+                        r.push((i, result));
+                    }
+                }
+            });
+        }
+    });
+    if !todo.is_empty() {
+        progress.end();
+    }
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    for (i, result) in results {
+        done[i] = Some(result?);
+    }
+    info.warnings.extend(cache_failures.into_inner().unwrap_or_default());
+    let mut tree = Tree::default();
+    for (layer, read) in layers.iter().zip(&done) {
+        let Some(read) = read else {
+            return Err(Error::Layer {
+                image: image.to_owned(),
+                layer: layer.id.clone(),
+                message: "was not read (an earlier error stopped the reads)".into(),
+            });
+        };
+        tree.apply(read, &layer.id);
     }
     Ok(tree)
 }

@@ -6,9 +6,9 @@
 //! manifest, config and layer checked against its digest. Layers already in
 //! the [`crate::LayerCache`] are not downloaded at all.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::io::Read;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -189,7 +189,7 @@ struct Client {
     base: String,
     reference: Reference,
     credentials: Option<Credentials>,
-    authorization: RefCell<Option<String>>,
+    authorization: Mutex<Option<String>>,
 }
 
 /// A `WWW-Authenticate` challenge: the scheme and its parameters.
@@ -238,7 +238,7 @@ impl Client {
             base: format!("{scheme}://{}/v2/{}", reference.api_host(), reference.repository),
             reference: reference.clone(),
             credentials: options.credentials.clone().or_else(|| stored_credentials(&reference.registry)),
-            authorization: RefCell::new(None),
+            authorization: Mutex::new(None),
         }
     }
 
@@ -251,7 +251,7 @@ impl Client {
         if let Some(a) = accept {
             request = request.header("Accept", a);
         }
-        if let Some(auth) = self.authorization.borrow().as_ref() {
+        if let Some(auth) = self.authorization.lock().ok().and_then(|a| a.clone()) {
             request = request.header("Authorization", auth);
         }
         request.call().map_err(|e| self.fail(format!("GET {url}: {e}")))
@@ -292,6 +292,12 @@ impl Client {
         Err(self.fail(format!("GET {url}: HTTP {status}{detail}{hint}")))
     }
 
+    fn set_authorization(&self, value: String) {
+        if let Ok(mut a) = self.authorization.lock() {
+            *a = Some(value);
+        }
+    }
+
     fn basic(&self) -> Option<String> {
         self.credentials.as_ref().map(|c| format!("Basic {}", BASE64.encode(format!("{}:{}", c.username, c.password))))
     }
@@ -308,7 +314,7 @@ impl Client {
                          VIGIL_REGISTRY_USERNAME and VIGIL_REGISTRY_PASSWORD), or log in with docker or podman",
                     )
                 })?;
-                *self.authorization.borrow_mut() = Some(basic);
+                self.set_authorization(basic);
                 Ok(())
             }
             "bearer" => {
@@ -344,7 +350,7 @@ impl Client {
                     .or(doc["access_token"].as_str())
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| self.fail(format!("token response from {realm} holds no token")))?;
-                *self.authorization.borrow_mut() = Some(format!("Bearer {token}"));
+                self.set_authorization(format!("Bearer {token}"));
                 Ok(())
             }
             _ => Err(self.fail(format!("HTTP 401 with an authentication scheme Vigil does not speak: {challenge:?}"))),
@@ -373,7 +379,7 @@ impl Client {
     }
 
     /// A blob as a stream (checked by whoever reads it).
-    fn blob(&self, digest: &Digest, max: u64) -> Result<Box<dyn Read>> {
+    fn blob(&self, digest: &Digest, max: u64) -> Result<Box<dyn Read + Send>> {
         let response = self.get(&format!("blobs/{digest}"), None)?;
         Ok(Box::new(response.into_body().into_with_config().limit(max).reader()))
     }
@@ -410,7 +416,7 @@ pub fn pull(
     let fetch = Fetch { manifest: &manifest, config: &config };
     let layers = layer_sources(doc, options.platform.as_ref(), &image, &fetch, Digest::to_string, &mut info)?;
     let max = options.limits.max_total_bytes;
-    let open = |layer: &LayerSource| -> Result<Box<dyn Read>> {
+    let open = |layer: &LayerSource| -> Result<Box<dyn Read + Send>> {
         let digest = layer.blob.as_ref().ok_or_else(|| client.fail("a layer without a digest"))?;
         client.blob(digest, max)
     };

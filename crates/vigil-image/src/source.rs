@@ -22,7 +22,7 @@ enum Blobs {
 }
 
 impl Blobs {
-    fn open(&self, name: &str, image: &str) -> Result<Box<dyn Read>> {
+    fn open(&self, name: &str, image: &str) -> Result<Box<dyn Read + Send>> {
         match self {
             Blobs::Dir(root) => {
                 let path = root.join(name);

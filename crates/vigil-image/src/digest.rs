@@ -6,6 +6,8 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::Read;
 use std::rc::Rc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use sha2::Digest as _;
 
@@ -106,13 +108,68 @@ impl Hasher {
     }
 }
 
-/// Hashes what is read through it; at the end of the stream the digest must
-/// equal `expected`, or the final read fails. `checked` turns true once the
-/// comparison has passed, so a caller can tell a verified stream from one
-/// that was not read to its end.
+/// Bytes handed to the hashing thread at a time.
+const CHUNK: usize = 256 << 10;
+
+/// A hasher on a thread of its own, fed through a short queue, so hashing
+/// runs beside decompression and the tar walk instead of after them.
+struct Background {
+    queue: Option<SyncSender<Vec<u8>>>,
+    pending: Vec<u8>,
+    hasher: Option<JoinHandle<String>>,
+}
+
+impl Background {
+    fn new(algorithm: Algorithm) -> Background {
+        let (queue, chunks) = sync_channel::<Vec<u8>>(4);
+        let hasher = std::thread::spawn(move || {
+            let mut hasher = Hasher::new(algorithm);
+            for chunk in chunks {
+                hasher.update(&chunk);
+            }
+            hasher.finish()
+        });
+        Background { queue: Some(queue), pending: Vec::with_capacity(CHUNK), hasher: Some(hasher) }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(queue) = &self.queue
+            && !self.pending.is_empty()
+        {
+            // A send fails only if the hashing thread is gone; finish() then reports it.
+            let _ = queue.send(std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK)));
+        }
+    }
+
+    /// The hex digest of everything given, or `None` if the thread failed.
+    fn finish(&mut self) -> Option<String> {
+        self.flush();
+        self.queue = None;
+        self.hasher.take()?.join().ok()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread; nothing waits for its answer.
+        self.queue = None;
+    }
+}
+
+/// Hashes what is read through it (on a background thread); at the end of
+/// the stream the digest must equal `expected`, or the final read fails.
+/// `checked` turns true once the comparison has passed, so a caller can
+/// tell a verified stream from one that was not read to its end.
 pub(crate) struct Verify<R> {
     inner: R,
-    hasher: Option<Hasher>,
+    hasher: Option<Background>,
     expected: Digest,
     checked: Rc<Cell<bool>>,
 }
@@ -122,7 +179,7 @@ impl<R: Read> Verify<R> {
         let checked = Rc::new(Cell::new(false));
         let reader = Verify {
             inner,
-            hasher: Some(Hasher::new(expected.algorithm)),
+            hasher: Some(Background::new(expected.algorithm)),
             expected: expected.clone(),
             checked: checked.clone(),
         };
@@ -138,9 +195,9 @@ impl<R: Read> Read for Verify<R> {
                 h.update(&buf[..n]);
             }
         } else if !buf.is_empty()
-            && let Some(h) = self.hasher.take()
+            && let Some(mut h) = self.hasher.take()
         {
-            let actual = h.finish();
+            let actual = h.finish().ok_or_else(|| std::io::Error::other("the hashing thread failed"))?;
             if actual != self.expected.hex {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,

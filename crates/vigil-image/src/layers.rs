@@ -191,8 +191,9 @@ pub(crate) fn read_layer(
     };
     let (stream, tar_checked): (Box<dyn Read>, _) = match expected.diff_id {
         Some(d) => {
+            // Buffered above the check, so it sees large reads rather than 512-byte tar headers.
             let (r, checked) = Verify::new(stream, d);
-            (Box::new(r), Some(checked))
+            (Box::new(BufReader::with_capacity(256 << 10, r)), Some(checked))
         }
         None => (stream, None),
     };

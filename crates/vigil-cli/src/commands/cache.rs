@@ -26,7 +26,8 @@ pub fn clean(dir: &CacheDirArg, quiet: bool) -> Result<()> {
     let cache = super::layer_cache(dir)?;
     let removed = cache.clear().with_context(|| format!("cleaning {}", cache.dir().display()))?;
     if !quiet {
-        eprintln!("removed {removed} cached layers from {}", cache.dir().display());
+        let plural = if removed == 1 { "" } else { "s" };
+        eprintln!("removed {removed} cached layer{plural} from {}", cache.dir().display());
     }
     Ok(())
 }

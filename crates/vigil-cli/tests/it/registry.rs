@@ -310,3 +310,22 @@ fn the_real_debian_image_from_a_registry_equals_its_archive() {
     assert_eq!(names(&json(&again)), names(&local));
     assert!(stderr(&again).contains("1 layer, 1 from the layer cache"), "{}", stderr(&again));
 }
+
+#[test]
+fn the_layer_cache_can_be_inspected_and_emptied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, _) = multi_platform_layout(dir.path());
+    let cache = dir.path().join("cache");
+    let env = [("VIGIL_CACHE_DIR", cache.to_str().unwrap())];
+    let home = dir.path();
+    let out = vigil_env(home, &["sbom", "--format", "json", layout.to_str().unwrap()], &env);
+    assert!(stderr(&out).contains("1 layer, 0 from the layer cache"), "{}", stderr(&out));
+    let status = json(&vigil_env(home, &["cache", "status", "--format", "json"], &env));
+    assert_eq!(status["layers"], 1);
+    assert_eq!(status["path"], cache.join("layers").to_str().unwrap());
+    let out = vigil_env(home, &["sbom", "--format", "json", layout.to_str().unwrap()], &env);
+    assert!(stderr(&out).contains("1 layer, 1 from the layer cache"), "{}", stderr(&out));
+    let out = vigil_env(home, &["cache", "clean"], &env);
+    assert!(out.status.success() && stderr(&out).contains("removed 1 cached layer from"), "{}", stderr(&out));
+    assert_eq!(json(&vigil_env(home, &["cache", "status", "--format", "json"], &env))["layers"], 0);
+}

@@ -102,7 +102,7 @@ pub struct ExplainArgs {
     pub advisory: String,
     /// What was scanned: an image (file, directory or registry reference), a directory, a lockfile or an SBOM
     pub target: String,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Image targets")]
     pub image: ImageArgs,
 }
 
@@ -113,8 +113,6 @@ pub struct ScanArgs {
     /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
     /// root filesystem or project directory, a lockfile or an SBOM
     pub target: String,
-    #[command(flatten)]
-    pub image: ImageArgs,
     /// Output format, repeatable; FORMAT=FILE writes that format to FILE
     /// (table, json, sarif, junit, markdown, cyclonedx) [default: table]
     #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_scan_output)]
@@ -140,6 +138,8 @@ pub struct ScanArgs {
     /// OpenVEX document whose not_affected and fixed statements suppress findings (repeatable)
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    #[command(flatten, next_help_heading = "Image targets")]
+    pub image: ImageArgs,
 }
 
 /// `--format` of `vigil scan`.
@@ -198,14 +198,14 @@ pub struct SbomArgs {
     /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
     /// root filesystem or project directory, a lockfile or an SBOM
     pub target: String,
-    #[command(flatten)]
-    pub image: ImageArgs,
     /// SBOM format
     #[arg(long, value_enum, default_value_t = SbomFormatArg::Cyclonedx)]
     pub format: SbomFormatArg,
     /// Write to FILE instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Image targets")]
+    pub image: ImageArgs,
 }
 
 /// `--format` of `vigil sbom`.

@@ -67,11 +67,35 @@ pub struct Package {
     pub cataloger: String,
 }
 
+/// What a container image target was, for reports to identify it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageMeta {
+    /// `docker-archive`, `oci-archive`, `oci-layout` or `registry`.
+    pub format: String,
+    /// `registry/repository` of a pulled image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The image manifest's digest, when known (`sha256:...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    /// The platform taken from a multi-platform index (`linux/amd64`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Layer digests, bottom first.
+    pub layers: Vec<String>,
+    /// Tags recorded in the archive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
 /// Everything found in one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
     /// The target as given (path, image reference).
     pub target: String,
+    /// What the image was, when the target is a container image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageMeta>,
     /// The operating system, when one was found.
     pub os: Option<OsInfo>,
     /// Installed packages, sorted by ecosystem, name, version and path.

@@ -106,7 +106,7 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     }
     let lookup = format!("/{name}");
     if let Some(packages) = binary_file(path, options)? {
-        return Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() });
+        return Ok(Inventory { target: path.display().to_string(), packages, ..Inventory::default() });
     }
     let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
         path: path.display().to_string(),
@@ -123,7 +123,7 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     let packages = catalogers::lang::packages(format, &path.display().to_string(), &bytes)
         .map_err(|message| Error::Path { path: path.display().to_string(), message })?;
-    Ok(Inventory { target: path.display().to_string(), os: None, packages, warnings: Vec::new() })
+    Ok(Inventory { target: path.display().to_string(), packages, ..Inventory::default() })
 }
 
 /// The packages compiled into `path` when it is a Go or cargo-auditable
@@ -173,7 +173,11 @@ pub fn inventory_registry(
     let selection = selection(&id);
     let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
         .map_err(|e| Error::Path { path: reference.to_string(), message: e.to_string() })?;
-    Ok(image_inventory(tree, info, reference.to_string(), options))
+    let (mut inventory, info) = image_inventory(tree, info, reference.to_string(), options);
+    if let Some(image) = &mut inventory.image {
+        image.repository = Some(format!("{}/{}", reference.registry, reference.repository));
+    }
+    Ok((inventory, info))
 }
 
 /// What images keep: the files catalogers read, and the metadata of binaries.
@@ -202,6 +206,14 @@ fn image_inventory(
         p.location.layer = fs.layer(&p.location.path);
     }
     inventory.warnings.extend(info.warnings.iter().cloned());
+    inventory.image = Some(vigil_core::inventory::ImageMeta {
+        format: info.format.clone(),
+        repository: None,
+        manifest_digest: info.manifest_digest.clone(),
+        platform: info.platform.clone(),
+        layers: info.layers.clone(),
+        tags: info.tags.clone(),
+    });
     (inventory, info)
 }
 

@@ -218,3 +218,22 @@ pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     b.into_inner().unwrap()
 }
+
+/// Asserts that the file is valid CycloneDX 1.6 JSON, by cyclonedx-python-lib's strict validator.
+pub fn assert_valid_cyclonedx(path: &Path) {
+    let program = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
+                   print(JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read()) or 'valid')";
+    if let Some(verdict) = python("cyclonedx.validation.json", program, &[path.to_str().unwrap()]) {
+        assert_eq!(verdict, "valid", "{}", path.display());
+    }
+}
+
+/// Asserts that the file is a valid SPDX 2.3 document, by spdx-tools.
+pub fn assert_valid_spdx(path: &Path) {
+    let program = "import sys\nfrom spdx_tools.spdx.parser.parse_anything import parse_file\n\
+                   from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document\n\
+                   msgs = validate_full_spdx_document(parse_file(sys.argv[1]))\nprint('valid' if not msgs else msgs)";
+    if let Some(verdict) = python("spdx_tools", program, &[path.to_str().unwrap()]) {
+        assert_eq!(verdict, "valid", "{}", path.display());
+    }
+}

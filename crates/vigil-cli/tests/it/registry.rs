@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{fixtures, json, require_tool, stderr, tar_of, vigil_env};
+use crate::harness::{
+    assert_valid_cyclonedx, assert_valid_spdx, fixtures, json, require_tool, stderr, tar_of, vigil_env,
+};
 
 /// A `docker-registry` serving on a free port of 127.0.0.1 until dropped.
 struct Registry {
@@ -201,6 +203,32 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     let report = json(&out);
     assert_eq!(report["target"], target);
     assert_eq!(report["summary"]["packages"], 3, "bash, libssl3 and flask");
+    let amd_manifest = report["image"]["manifest_digest"].as_str().unwrap().to_owned();
+    assert_eq!(report["image"]["format"], "registry");
+    assert_eq!(report["image"]["platform"], "linux/amd64");
+    assert_eq!(report["image"]["repository"], format!("{}/team/multi", registry.host));
+    assert_ne!(amd_manifest, index_digest, "the platform's manifest, not the index");
+    // The SBOMs name the image by its digest and purl, and stay valid.
+    let port = registry.host.rsplit(':').next().unwrap();
+    let purl = format!(
+        "pkg:oci/multi@{}?repository_url=127.0.0.1%3A{port}/team/multi&arch=amd64",
+        amd_manifest.replace(':', "%3A")
+    );
+    let bom = dir.path().join("image.cdx.json");
+    let out = vigil_env(home, &["sbom", "--format", "cyclonedx", "--output", bom.to_str().unwrap(), &target], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bom).unwrap()).unwrap();
+    let component = &doc["metadata"]["component"];
+    assert_eq!((component["type"].as_str(), component["purl"].as_str()), (Some("container"), Some(purl.as_str())));
+    assert_eq!(component["version"], amd_manifest);
+    assert_valid_cyclonedx(&bom);
+    let spdx = dir.path().join("image.spdx.json");
+    let out = vigil_env(home, &["sbom", "--format", "spdx", "--output", spdx.to_str().unwrap(), &target], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    assert_eq!(doc["packages"][0]["primaryPackagePurpose"], "CONTAINER");
+    assert_eq!(doc["packages"][0]["externalRefs"][0]["referenceLocator"], purl);
+    assert_valid_spdx(&spdx);
 }
 
 #[test]

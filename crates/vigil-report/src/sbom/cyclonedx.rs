@@ -1,4 +1,5 @@
-//! CycloneDX 1.6 JSON: the target as the metadata component, the OS as an
+//! CycloneDX 1.6 JSON: the target as the metadata component (a
+//! `container` for images, with digest and purl), the OS as an
 //! `operating-system` component, every package a `library` with its purl,
 //! licence name and Vigil properties (location, layer, source package,
 //! ecosystem, cataloger).
@@ -9,6 +10,28 @@ use serde_json::{Value, json};
 use vigil_core::inventory::Inventory;
 
 use super::Stamp;
+
+/// The metadata component: the file or directory scanned, or the container
+/// image with its manifest digest, purl, platform and layers.
+fn target(inv: &Inventory) -> Value {
+    let Some(image) = &inv.image else { return json!({"type": "file", "bom-ref": "target", "name": inv.target}) };
+    let mut c = json!({"type": "container", "bom-ref": "target", "name": inv.target});
+    if let Some(digest) = &image.manifest_digest {
+        c["version"] = json!(digest);
+        if let Some(hex) = digest.strip_prefix("sha256:") {
+            c["hashes"] = json!([{"alg": "SHA-256", "content": hex}]);
+        }
+    }
+    if let Some(purl) = super::image_purl(image) {
+        c["purl"] = json!(purl);
+    }
+    let mut properties = vec![json!({"name": "vigil:image:format", "value": image.format})];
+    properties.extend(image.platform.iter().map(|p| json!({"name": "vigil:image:platform", "value": p})));
+    properties.extend(image.layers.iter().map(|l| json!({"name": "vigil:image:layer", "value": l})));
+    properties.extend(image.tags.iter().map(|t| json!({"name": "vigil:image:tag", "value": t})));
+    c["properties"] = json!(properties);
+    c
+}
 
 pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
     let mut components = Vec::new();
@@ -68,7 +91,7 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
         "metadata": {
             "timestamp": stamp.created,
             "tools": {"components": [{"type": "application", "name": "vigil", "version": env!("CARGO_PKG_VERSION")}]},
-            "component": {"type": "file", "bom-ref": "target", "name": inv.target},
+            "component": target(inv),
         },
         "components": components,
     })

@@ -6,7 +6,7 @@ mod spdx;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 
-use vigil_core::inventory::Inventory;
+use vigil_core::inventory::{ImageMeta, Inventory, purl_encode};
 
 /// The SBOM formats Vigil writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,22 @@ pub enum SbomFormat {
     Spdx,
     /// Vigil's inventory as JSON (the `Inventory` type, serialised).
     Json,
+}
+
+/// The package URL of an image pulled from a registry, by its manifest
+/// digest (`pkg:oci/app@sha256%3A...?repository_url=ghcr.io/org/app&arch=amd64`).
+pub(crate) fn image_purl(image: &ImageMeta) -> Option<String> {
+    let (repository, digest) = (image.repository.as_ref()?, image.manifest_digest.as_ref()?);
+    let name = repository.rsplit('/').next()?;
+    let url: Vec<String> = repository.split('/').map(purl_encode).collect();
+    let arch = image.platform.as_deref().and_then(|p| p.split('/').nth(1)).map(|a| format!("&arch={}", purl_encode(a)));
+    Some(format!(
+        "pkg:oci/{}@{}?repository_url={}{}",
+        purl_encode(name),
+        purl_encode(digest),
+        url.join("/"),
+        arch.unwrap_or_default()
+    ))
 }
 
 /// What a renderer needs besides the inventory.

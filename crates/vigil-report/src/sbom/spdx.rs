@@ -15,13 +15,27 @@ fn spdx_id(s: &str) -> String {
 }
 
 pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
-    let mut packages = vec![json!({
+    let mut target = json!({
         "name": inv.target,
         "SPDXID": "SPDXRef-Target",
         "downloadLocation": "NOASSERTION",
         "filesAnalyzed": false,
         "primaryPackagePurpose": "FILE",
-    })];
+    });
+    if let Some(image) = &inv.image {
+        target["primaryPackagePurpose"] = json!("CONTAINER");
+        if let Some(digest) = &image.manifest_digest {
+            target["versionInfo"] = json!(digest);
+            if let Some(hex) = digest.strip_prefix("sha256:") {
+                target["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": hex}]);
+            }
+        }
+        if let Some(purl) = super::image_purl(image) {
+            target["externalRefs"] =
+                json!([{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": purl}]);
+        }
+    }
+    let mut packages = vec![target];
     let mut relationships = vec![
         json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": "SPDXRef-Target"}),
     ];

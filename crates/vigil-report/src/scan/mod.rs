@@ -72,6 +72,9 @@ pub struct ScanReport {
     pub schema_version: u32,
     /// What was scanned.
     pub target: String,
+    /// What the image was, when the target is a container image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<vigil_core::inventory::ImageMeta>,
     /// The OS found, if any.
     pub os: Option<OsInfo>,
     /// When the scan ran (RFC 3339).
@@ -119,6 +122,7 @@ impl ScanReport {
         ScanReport {
             schema_version: SCAN_SCHEMA_VERSION,
             target: inventory.target.clone(),
+            image: inventory.image.clone(),
             os: inventory.os.clone(),
             scanned_at,
             database_built_at,

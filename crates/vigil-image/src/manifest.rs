@@ -71,11 +71,16 @@ impl Platform {
         })
     }
 
+    /// The variant, with arm64's implied `v8` made explicit (as Docker normalises it).
+    fn variant(&self) -> Option<&str> {
+        self.variant.as_deref().or((self.architecture == "arm64").then_some("v8"))
+    }
+
     /// Whether an image for `offered` runs here; a requested variant must match.
     fn accepts(&self, offered: &Platform) -> bool {
         self.os == offered.os
             && self.architecture == offered.architecture
-            && (self.variant.is_none() || self.variant == offered.variant)
+            && (self.variant.is_none() || self.variant() == offered.variant())
     }
 }
 
@@ -244,6 +249,10 @@ mod tests {
         assert_eq!(pick(Some("linux/arm/v7")).unwrap(), d(1));
         let err = pick(Some("linux/arm/v6")).unwrap_err().to_string();
         assert!(err.contains("linux/arm/v7, linux/amd64") && err.contains("--platform"), "{err}");
+        let arm64 =
+            serde_json::json!({"manifests": [{"digest": d(4), "platform": {"os": "linux", "architecture": "arm64"}}]});
+        let arm64_v8: Platform = "linux/arm64/v8".parse().unwrap();
+        assert_eq!(choose(&arm64, Some(&arm64_v8), "img").unwrap().0.digest.to_string(), d(4), "arm64 is v8");
         let only_arm = serde_json::json!({"manifests": [
             {"digest": d(1), "platform": {"os": "linux", "architecture": "arm64"}},
             {"digest": d(3), "platform": {"os": "unknown", "architecture": "unknown"}}]});

@@ -227,6 +227,8 @@ impl Client {
     fn new(reference: &Reference, options: &RegistryOptions) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Blob downloads are often redirected to storage elsewhere, which must not see the credentials.
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_recv_response(Some(Duration::from_secs(120)))
             .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))

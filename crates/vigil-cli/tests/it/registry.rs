@@ -357,3 +357,32 @@ fn the_layer_cache_can_be_inspected_and_emptied() {
     assert!(out.status.success() && stderr(&out).contains("removed 1 cached layer from"), "{}", stderr(&out));
     assert_eq!(json(&vigil_env(home, &["cache", "status", "--format", "json"], &env))["layers"], 0);
 }
+
+#[test]
+fn a_registry_serving_tampered_layers_is_refused() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start("");
+    let (layout, _) = multi_platform_layout(dir.path());
+    registry.push(&format!("oci:{}:1", layout.display()), "team/app:1", None);
+    // Replace every layer the registry stores with another valid gzip layer, as a compromised
+    // registry or mirror could: same names, other contents.
+    let blobs = registry.dir.path().join("data/docker/registry/v2/blobs/sha256");
+    let mut replaced = 0;
+    for prefix in std::fs::read_dir(&blobs).unwrap() {
+        for blob in std::fs::read_dir(prefix.unwrap().path()).unwrap() {
+            let data = blob.unwrap().path().join("data");
+            if std::fs::read(&data).unwrap().starts_with(&[0x1f, 0x8b]) {
+                std::fs::write(&data, layer(&[("app/requirements.txt", b"flask==9.9\n")])).unwrap();
+                replaced += 1;
+            }
+        }
+    }
+    assert_eq!(replaced, 2, "the two platforms' layers");
+    let target = format!("{}/team/app:1", registry.host);
+    let out = vigil_env(dir.path(), &["sbom", "--no-cache", &target], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("digest mismatch"), "{}", stderr(&out));
+}

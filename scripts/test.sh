@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging,
-# docker-registry and skopeo for registry pulls, golang-go, the
+# docker-registry, skopeo and podman for registry and engine sources, golang-go, the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
 # crates.io; a real Debian rootfs and images built with mmdebstrap and
 # podman), then checks formatting and
@@ -20,6 +20,8 @@ command -v dpkg >/dev/null 2>&1 || missing+=(dpkg)
 # A real registry on 127.0.0.1 and the tool that fills it, for the registry pull tests.
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+# A local engine (its Docker-compatible API service) for the engine-source test.
+command -v podman >/dev/null 2>&1 || missing+=(podman)
 # `go version -m`, the oracle for the Go binary cataloger.
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 if [ "${#missing[@]}" -gt 0 ]; then

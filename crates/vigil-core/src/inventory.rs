@@ -70,7 +70,7 @@ pub struct Package {
 /// What a container image target was, for reports to identify it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageMeta {
-    /// `docker-archive`, `oci-archive`, `oci-layout` or `registry`.
+    /// `docker-archive`, `oci-archive`, `oci-layout`, `registry` or `engine`.
     pub format: String,
     /// `registry/repository` of a pulled image.
     #[serde(default, skip_serializing_if = "Option::is_none")]

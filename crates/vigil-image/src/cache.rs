@@ -48,6 +48,11 @@ impl LayerCache {
         decode(&bytes)
     }
 
+    /// Whether a layer is cached (its file exists; a damaged one is still a miss when read).
+    pub(crate) fn contains(&self, diff_id: &Digest, selection: &str) -> bool {
+        self.path(diff_id, selection).is_file()
+    }
+
     /// Stores a layer; failures (a read-only or full disk) only cost speed
     /// next time, so they are returned for the caller to report, not fatal.
     pub(crate) fn put(&self, diff_id: &Digest, selection: &str, layer: &Layer) -> std::io::Result<()> {

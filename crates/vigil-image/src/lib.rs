@@ -1,6 +1,7 @@
 //! Container images as one file tree: the layers of a docker-archive
 //! (`docker save`, `podman save`), an OCI image layout directory, an
-//! oci-archive or an image in a registry ([`registry`]) are verified
+//! oci-archive, an image in a registry ([`registry`]) or in a local Docker or
+//! Podman engine ([`engine`]) are verified
 //! against their digests and applied in order, with whiteouts (`.wh.NAME`) and opaque
 //! directories (`.wh..wh..opq`), into a [`Tree`] that remembers, for every
 //! path, its kind and the layer it came from, and keeps the contents of the
@@ -19,6 +20,7 @@
 
 mod cache;
 mod digest;
+pub mod engine;
 mod error;
 mod layers;
 mod manifest;

@@ -185,6 +185,19 @@ fn selection(id: &str) -> vigil_image::Selection<'_> {
     vigil_image::Selection { wanted: &wanted, sniff: Some(catalogers::binary::sniff), id }
 }
 
+/// The inventory of an image in a local Docker or Podman engine, exported through its API.
+pub fn inventory_engine(
+    engine: &vigil_image::engine::Engine,
+    name: &str,
+    options: &Options,
+) -> Result<(Inventory, vigil_image::ImageInfo)> {
+    let id = selection_id(options);
+    let (tree, info) = engine
+        .open(name, &selection(&id), &options.image_options())
+        .map_err(|e| Error::Path { path: name.to_owned(), message: e.to_string() })?;
+    Ok(image_inventory(tree, info, name.to_owned(), options))
+}
+
 fn selection_id(options: &Options) -> String {
     format!(
         "vigil-inventory {} selection {SELECTION_REVISION} max {}",

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use vigil_core::inventory::Inventory;
+use vigil_image::engine::{Engine, Kind};
 use vigil_image::registry::{Credentials, Reference, RegistryOptions};
 
 use crate::cli::{CacheDirArg, ImageArgs};
@@ -46,18 +47,42 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         ..vigil_inventory::Options::default()
     };
     let path = Path::new(target);
-    let (inventory, info) = if vigil_inventory::is_image(path) {
+    let engine_prefix = [("docker:", Kind::Docker), ("podman:", Kind::Podman)]
+        .into_iter()
+        .find(|(prefix, _)| target.starts_with(prefix) && !path.exists());
+    let (inventory, info) = if let Some((prefix, kind)) = engine_prefix {
+        let name = &target[prefix.len()..];
+        let engine = Engine::find(&[kind]).with_context(|| {
+            format!(
+                "{target}: no {} socket found; start the engine (for Podman: podman system service), or set {}",
+                prefix.trim_end_matches(':'),
+                if kind == Kind::Docker { "DOCKER_HOST" } else { "CONTAINER_HOST" }
+            )
+        })?;
+        vigil_inventory::inventory_engine(&engine, name, &options).with_context(|| format!("reading {target}"))?
+    } else if vigil_inventory::is_image(path) {
         vigil_inventory::inventory_image(path, &options).with_context(|| format!("reading {target}"))?
     } else if path.is_dir() {
         return vigil_inventory::inventory_dir(path, &options).with_context(|| format!("reading {target}"));
     } else if path.exists() {
         return vigil_inventory::inventory_file(path, &options).with_context(|| format!("reading {target}"));
     } else {
-        let reference = Reference::parse(target.strip_prefix("docker://").unwrap_or(target))
-            .map_err(|e| anyhow::anyhow!("{target}: no such file or directory, and {e}"))?;
-        vigil_inventory::inventory_registry(&reference, &options).with_context(|| {
-            format!("{target} is not a file or directory here, and pulling it from its registry failed")
-        })?
+        let forced = target.strip_prefix("docker://").or_else(|| target.strip_prefix("registry:"));
+        let name = forced.unwrap_or(target);
+        let reference =
+            Reference::parse(name).map_err(|e| anyhow::anyhow!("{target}: no such file or directory, and {e}"))?;
+        // As `docker run` would: an image the local engine has is the one scanned.
+        let local = match forced {
+            Some(_) => None,
+            None => Engine::find(&[Kind::Docker, Kind::Podman]).filter(|e| e.has(name).unwrap_or(false)),
+        };
+        match local {
+            Some(engine) => vigil_inventory::inventory_engine(&engine, name, &options)
+                .with_context(|| format!("reading {target}"))?,
+            None => vigil_inventory::inventory_registry(&reference, &options).with_context(|| {
+                format!("{target} is not a file or directory here, and pulling it from its registry failed")
+            })?,
+        }
     };
     if !quiet {
         let platform = info.platform.as_deref().map(|p| format!(", {p}")).unwrap_or_default();

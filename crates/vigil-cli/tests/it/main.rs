@@ -3,6 +3,7 @@
 
 mod audit;
 mod db;
+mod engine;
 mod harness;
 mod registry;
 mod sbom;

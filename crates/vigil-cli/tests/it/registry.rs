@@ -114,7 +114,7 @@ fn image(root: &Path, arch: &str, files: &[(&str, &[u8])]) -> (String, usize) {
 /// An OCI layout with a two-platform index: linux/amd64 (Debian 12 with a
 /// dpkg database and a requirements file) and linux/arm64 (another
 /// requirements file). Returns the layout and the index digest.
-fn multi_platform_layout(dir: &Path) -> (PathBuf, String) {
+pub(crate) fn multi_platform_layout(dir: &Path) -> (PathBuf, String) {
     let root = dir.join("multi.oci");
     let status = b"Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n\
                    Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n";

@@ -131,7 +131,7 @@ pub struct ReadOptions<'a> {
 /// What the image is and how it was read.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImageInfo {
-    /// `docker-archive`, `oci-layout`, `oci-archive` or `registry`.
+    /// `docker-archive`, `oci-layout`, `oci-archive`, `registry` or `engine`.
     pub format: String,
     /// The image manifest's digest, when it was chosen from an index or pulled.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::{json, require_tool, stderr, vigil_env};
-use crate::registry::multi_platform_layout;
+use crate::registry::{multi_platform_layout, names};
 
 /// `podman system service` on a socket in `dir`, until dropped.
 struct Service(Child);
@@ -18,18 +18,6 @@ impl Drop for Service {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// `name version` of every package.
-fn names(doc: &serde_json::Value) -> Vec<String> {
-    let mut v: Vec<String> = doc["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| format!("{} {}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -139,7 +139,7 @@ pub(crate) fn multi_platform_layout(dir: &Path) -> (PathBuf, String) {
 }
 
 /// `name version` of every package in a `vigil sbom --format json` document.
-fn names(doc: &serde_json::Value) -> Vec<String> {
+pub(crate) fn names(doc: &serde_json::Value) -> Vec<String> {
     let mut v: Vec<String> = doc["packages"]
         .as_array()
         .unwrap()

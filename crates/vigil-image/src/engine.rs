@@ -62,9 +62,14 @@ impl Engine {
         }
     }
 
+    /// Every socket of `kinds` that exists, in order.
+    pub fn all(kinds: &[Kind]) -> Vec<Engine> {
+        kinds.iter().flat_map(|&k| Engine::candidates(k)).filter(|p| p.exists()).map(Engine::at).collect()
+    }
+
     /// The first socket of `kinds` that exists.
     pub fn find(kinds: &[Kind]) -> Option<Engine> {
-        kinds.iter().flat_map(|&k| Engine::candidates(k)).find(|p| p.exists()).map(Engine::at)
+        Engine::all(kinds).into_iter().next()
     }
 
     /// Where it listens.

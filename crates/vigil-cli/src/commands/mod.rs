@@ -74,7 +74,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         // As `docker run` would: an image the local engine has is the one scanned.
         let local = match forced {
             Some(_) => None,
-            None => Engine::find(&[Kind::Docker, Kind::Podman]).filter(|e| e.has(name).unwrap_or(false)),
+            None => Engine::all(&[Kind::Docker, Kind::Podman]).into_iter().find(|e| e.has(name).unwrap_or(false)),
         };
         match local {
             Some(engine) => vigil_inventory::inventory_engine(&engine, name, &options)

@@ -87,6 +87,15 @@ pub struct ImageArgs {
     /// Read every image layer again instead of taking it from the layer cache
     #[arg(long)]
     pub no_cache: bool,
+    /// Most bytes an image may decompress to, over all its layers, in MiB
+    #[arg(long, env = "VIGIL_MAX_IMAGE_MIB", value_name = "MIB", default_value_t = 65536)]
+    pub max_image_mib: u64,
+    /// Most entries (files, directories, links) over all of an image's layers
+    #[arg(long, env = "VIGIL_MAX_IMAGE_ENTRIES", value_name = "N", default_value_t = 10_000_000)]
+    pub max_image_entries: u64,
+    /// Largest single file read (a package database, lockfile or binary), in MiB
+    #[arg(long, env = "VIGIL_MAX_FILE_MIB", value_name = "MIB", default_value_t = 512)]
+    pub max_file_mib: u64,
     #[command(flatten)]
     pub cache: CacheDirArg,
 }

@@ -37,6 +37,10 @@ use crate::fs::RootFs;
 pub struct Options {
     /// Largest single file read, in bytes.
     pub max_file_bytes: u64,
+    /// Most bytes an image may decompress to, over all its layers.
+    pub max_image_bytes: u64,
+    /// Most entries over all of an image's layers.
+    pub max_image_entries: u64,
     /// The platform to take from a multi-platform image (`linux/amd64` when not given).
     pub platform: Option<vigil_image::Platform>,
     /// Where verified image layers are cached, if anywhere.
@@ -51,6 +55,8 @@ impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Options")
             .field("max_file_bytes", &self.max_file_bytes)
+            .field("max_image_bytes", &self.max_image_bytes)
+            .field("max_image_entries", &self.max_image_entries)
             .field("platform", &self.platform)
             .field("layer_cache", &self.layer_cache)
             .field("registry", &self.registry)
@@ -61,8 +67,11 @@ impl std::fmt::Debug for Options {
 
 impl Default for Options {
     fn default() -> Self {
+        let image = vigil_image::Limits::default();
         Options {
-            max_file_bytes: 512 << 20,
+            max_file_bytes: image.max_file_bytes,
+            max_image_bytes: image.max_total_bytes,
+            max_image_entries: image.max_entries,
             platform: None,
             layer_cache: None,
             registry: Default::default(),
@@ -74,7 +83,11 @@ impl Default for Options {
 impl Options {
     fn image_options(&self) -> vigil_image::ReadOptions<'_> {
         vigil_image::ReadOptions {
-            limits: vigil_image::Limits { max_file_bytes: self.max_file_bytes, ..vigil_image::Limits::default() },
+            limits: vigil_image::Limits {
+                max_file_bytes: self.max_file_bytes,
+                max_total_bytes: self.max_image_bytes,
+                max_entries: self.max_image_entries,
+            },
             platform: self.platform.clone(),
             cache: self.layer_cache.as_ref(),
             progress: self.progress.as_deref(),

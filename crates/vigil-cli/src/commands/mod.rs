@@ -44,7 +44,9 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
             plain_http: image.insecure_registry,
         },
         progress: Some(std::sync::Arc::new(crate::progress::Bars::new(quiet))),
-        ..vigil_inventory::Options::default()
+        max_file_bytes: image.max_file_mib.saturating_mul(1 << 20),
+        max_image_bytes: image.max_image_mib.saturating_mul(1 << 20),
+        max_image_entries: image.max_image_entries,
     };
     let path = Path::new(target);
     let engine_prefix = [("docker:", Kind::Docker), ("podman:", Kind::Podman)]

@@ -386,3 +386,17 @@ fn a_registry_serving_tampered_layers_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("digest mismatch"), "{}", stderr(&out));
 }
+
+#[test]
+fn image_caps_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, _) = multi_platform_layout(dir.path());
+    let layout = layout.to_str().unwrap();
+    let out = vigil_env(dir.path(), &["sbom", "--no-cache", "--max-image-entries", "2", layout], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("more than 2 entries"), "{}", stderr(&out));
+    let env = [("VIGIL_MAX_IMAGE_MIB", "0")];
+    let out = vigil_env(dir.path(), &["sbom", "--no-cache", layout], &env);
+    assert!(stderr(&out).contains("decompresses to more than 0 bytes"), "{}", stderr(&out));
+    assert!(vigil_env(dir.path(), &["sbom", "--no-cache", layout], &[]).status.success());
+}

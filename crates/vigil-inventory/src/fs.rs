@@ -171,9 +171,9 @@ impl RootFs {
 
     /// What `sniff` makes of the executable ELF file at `path` (walked,
     /// so not a symlink): an image kept it while its layers streamed past;
-    /// a directory's file is read now. `None` for files that are not
+    /// a directory's file is handed to `sniff` open, to read what it needs. `None` for files that are not
     /// executable, not ELF, over the size cap, or that `sniff` declines.
-    pub fn sniffed(&self, path: &str, sniff: fn(&[u8]) -> Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    pub fn sniffed(&self, path: &str, sniff: fn(&std::fs::File) -> Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
         match &self.backend {
             Backend::Image(tree) => Ok(match tree.entries.get(path).map(|e| &e.node) {
                 Some(Node::File { sniffed: Some(kept), .. }) => Some(kept.as_ref().clone()),
@@ -192,10 +192,7 @@ impl RootFs {
                 if file.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
                     return Ok(None);
                 }
-                let mut data = Vec::with_capacity(meta.len() as usize);
-                data.extend_from_slice(&magic);
-                file.take(self.max_file_bytes).read_to_end(&mut data).map_err(io)?;
-                Ok(sniff(&data))
+                Ok(sniff(&file))
             }
         }
     }

@@ -118,7 +118,7 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
         }
     }
     let lookup = format!("/{name}");
-    if let Some(packages) = binary_file(path, options)? {
+    if let Some(packages) = binary_file(path)? {
         return Ok(Inventory { target: path.display().to_string(), packages, ..Inventory::default() });
     }
     let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
@@ -141,7 +141,7 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
 
 /// The packages compiled into `path` when it is a Go or cargo-auditable
 /// ELF binary; `None` when it is not an ELF file.
-fn binary_file(path: &Path, options: &Options) -> Result<Option<Vec<vigil_core::inventory::Package>>> {
+fn binary_file(path: &Path) -> Result<Option<Vec<vigil_core::inventory::Package>>> {
     use std::io::Read;
     let io = |source| Error::Io { path: path.to_owned(), source };
     let mut magic = [0u8; 4];
@@ -149,10 +149,8 @@ fn binary_file(path: &Path, options: &Options) -> Result<Option<Vec<vigil_core::
     if file.read_exact(&mut magic).is_err() || magic != *b"\x7fELF" {
         return Ok(None);
     }
-    let mut bytes = magic.to_vec();
-    file.take(options.max_file_bytes).read_to_end(&mut bytes).map_err(io)?;
     let shown = path.display().to_string();
-    let sniffed = catalogers::binary::sniff(&bytes).ok_or_else(|| Error::Path {
+    let sniffed = catalogers::binary::sniff_file(&file).ok_or_else(|| Error::Path {
         path: shown.clone(),
         message: "an ELF binary without Go build information or a cargo-auditable dependency list".into(),
     })?;

@@ -244,9 +244,14 @@ mod hostile {
         fn mutated_binaries(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..16), cut in proptest::option::of(any::<usize>()), go in any::<bool>()) {
             let bytes = binary(if go { "gohello" } else { "rusthello" });
             let mutated = mutate(bytes, &flips, cut);
-            if let Some(sniffed) = vigil_inventory::catalogers::binary::sniff(&mutated) {
-                let _ = vigil_inventory::catalogers::binary::packages("/x", &sniffed);
+            let from_memory = vigil_inventory::catalogers::binary::sniff(&mutated);
+            if let Some(sniffed) = &from_memory {
+                let _ = vigil_inventory::catalogers::binary::packages("/x", sniffed);
             }
+            // Read lazily from disk, the same file must give the same answer.
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &mutated).unwrap();
+            prop_assert_eq!(vigil_inventory::catalogers::binary::sniff_file(&file), from_memory);
         }
     }
 

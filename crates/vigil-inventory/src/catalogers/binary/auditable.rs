@@ -5,9 +5,9 @@
 
 use std::io::Read;
 
-use object::{Object, ObjectSection};
 use serde_json::Value;
 
+use super::Binary;
 use crate::catalogers::lang::Dep;
 
 /// Cataloger id of cargo-auditable packages.
@@ -17,8 +17,8 @@ pub const ID: &str = "cargo-auditable";
 const MAX_JSON_BYTES: u64 = 16 << 20;
 
 /// The decompressed JSON of the `.dep-v0` section.
-pub fn extract(file: &object::File<'_>) -> Option<Vec<u8>> {
-    let data = file.section_by_name(".dep-v0")?.data().ok()?;
+pub fn extract(binary: &dyn Binary<'_>) -> Option<Vec<u8>> {
+    let data = binary.section(".dep-v0")?;
     let mut json = Vec::new();
     flate2::read::ZlibDecoder::new(data).take(MAX_JSON_BYTES).read_to_end(&mut json).ok()?;
     Some(json)

@@ -7,7 +7,7 @@
 //! which are followed through the file's loadable segments (as Go's own
 //! `debug/buildinfo` does).
 
-use object::{Object, ObjectSection, ObjectSegment};
+use super::Binary;
 
 use crate::catalogers::lang::Dep;
 
@@ -35,11 +35,6 @@ fn varint_string(data: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Longest string followed through a pointer.
 const MAX_POINTED_STRING: u64 = 1 << 20;
 
-/// `size` bytes at virtual address `address`, from the segment holding them.
-fn read_at<'a>(file: &object::File<'a>, address: u64, size: u64) -> Option<&'a [u8]> {
-    file.segments().find_map(|segment| segment.data_range(address, size).ok().flatten())
-}
-
 /// A 4- or 8-byte pointer at the start of `b`.
 fn pointer(b: &[u8], size: usize, big_endian: bool) -> Option<u64> {
     Some(match (size, big_endian) {
@@ -52,19 +47,19 @@ fn pointer(b: &[u8], size: usize, big_endian: bool) -> Option<u64> {
 }
 
 /// The Go string whose header (data pointer, length) is at `address` (Go 1.13 to 1.17).
-fn pointed_string<'a>(file: &object::File<'a>, address: u64, ptr_size: usize, big_endian: bool) -> Option<&'a [u8]> {
-    let header = read_at(file, address, 2 * ptr_size as u64)?;
+fn pointed_string<'a>(binary: &dyn Binary<'a>, address: u64, ptr_size: usize, big_endian: bool) -> Option<&'a [u8]> {
+    let header = binary.read_at(address, 2 * ptr_size as u64)?;
     let data = pointer(header, ptr_size, big_endian)?;
     let len = pointer(&header[ptr_size..], ptr_size, big_endian)?;
     if len > MAX_POINTED_STRING {
         return None;
     }
-    read_at(file, data, len)
+    binary.read_at(data, len)
 }
 
 /// `GO-VERSION \n MODINFO` from the build info section.
-pub fn extract(file: &object::File<'_>) -> Option<Vec<u8>> {
-    let data = file.section_by_name(".go.buildinfo")?.data().ok()?;
+pub fn extract(binary: &dyn Binary<'_>) -> Option<Vec<u8>> {
+    let data = binary.section(".go.buildinfo")?;
     if data.len() < 32 || !data.starts_with(MAGIC) {
         return None;
     }
@@ -74,7 +69,7 @@ pub fn extract(file: &object::File<'_>) -> Option<Vec<u8>> {
     } else {
         let (ptr_size, big_endian) = (usize::from(data[14]), data[15] & 1 != 0);
         let read =
-            |at: usize| pointed_string(file, pointer(data.get(at..)?, ptr_size, big_endian)?, ptr_size, big_endian);
+            |at: usize| pointed_string(binary, pointer(data.get(at..)?, ptr_size, big_endian)?, ptr_size, big_endian);
         (read(16)?, read(16 + ptr_size)?)
     };
     // The module info is framed by 16-byte sentinels (cmd/go's infoStart and infoEnd).

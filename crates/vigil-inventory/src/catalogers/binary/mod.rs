@@ -8,6 +8,7 @@
 //! packages. Binaries installed by OS packages are left to their OS
 //! package, as language files are.
 
+use object::{Object, ObjectSection, ObjectSegment};
 use vigil_core::inventory::Package;
 
 use super::lang::{Dep, MAX_ENTRIES, package};
@@ -20,14 +21,36 @@ mod go;
 /// Cataloger id.
 pub const ID: &str = "binary";
 
+/// What the kinds read of an executable: named sections, and bytes at
+/// virtual addresses (through the loadable segments).
+pub(crate) trait Binary<'a> {
+    /// The contents of the section called `name`.
+    fn section(&self, name: &str) -> Option<&'a [u8]>;
+    /// `size` bytes at virtual address `address`.
+    fn read_at(&self, address: u64, size: u64) -> Option<&'a [u8]>;
+}
+
+/// An ELF file parsed by `object`, from memory or read lazily from disk.
+struct Elf<'a, R: object::ReadRef<'a>>(object::File<'a, R>);
+
+impl<'a, R: object::ReadRef<'a>> Binary<'a> for Elf<'a, R> {
+    fn section(&self, name: &str) -> Option<&'a [u8]> {
+        self.0.section_by_name(name)?.data().ok()
+    }
+
+    fn read_at(&self, address: u64, size: u64) -> Option<&'a [u8]> {
+        self.0.segments().find_map(|segment| segment.data_range(address, size).ok().flatten())
+    }
+}
+
 /// One kind of embedded metadata.
 struct Kind {
     /// Recorded as the package's cataloger (`go-binary`).
     id: &'static str,
     /// OSV ecosystem of its packages.
     ecosystem: &'static str,
-    /// The metadata of a parsed ELF file, if it carries this kind.
-    extract: fn(&object::File<'_>) -> Option<Vec<u8>>,
+    /// The metadata of an executable, if it carries this kind.
+    extract: for<'a> fn(&dyn Binary<'a>) -> Option<Vec<u8>>,
     /// The dependencies in extracted metadata, or why it is unreadable.
     parse: fn(&[u8]) -> std::result::Result<Vec<Dep>, String>,
 }
@@ -38,15 +61,26 @@ static KINDS: &[Kind] = &[
     Kind { id: auditable::ID, ecosystem: "crates.io", extract: auditable::extract, parse: auditable::parse },
 ];
 
-/// The embedded metadata of an ELF file, as `KIND-ID NUL METADATA`.
-pub fn sniff(bytes: &[u8]) -> Option<Vec<u8>> {
-    let file = object::File::parse(bytes).ok()?;
+/// The first kind of metadata `binary` carries, as `KIND-ID NUL METADATA`.
+fn tagged(binary: &dyn Binary<'_>) -> Option<Vec<u8>> {
     KINDS.iter().find_map(|kind| {
         let mut out = kind.id.as_bytes().to_vec();
         out.push(0);
-        out.extend((kind.extract)(&file)?);
+        out.extend((kind.extract)(binary)?);
         Some(out)
     })
+}
+
+/// The embedded metadata of an ELF file's bytes, as `KIND-ID NUL METADATA`.
+pub fn sniff(bytes: &[u8]) -> Option<Vec<u8>> {
+    tagged(&Elf(object::File::parse(bytes).ok()?))
+}
+
+/// The same for a file on disk, reading only its headers and the sections
+/// that matter rather than the whole file.
+pub fn sniff_file(file: &std::fs::File) -> Option<Vec<u8>> {
+    let cache = object::ReadCache::new(file);
+    tagged(&Elf(object::File::parse(&cache).ok()?))
 }
 
 /// The packages in what [`sniff`] kept of the binary at `path`.
@@ -74,7 +108,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         }
     })?;
     for path in files {
-        match ctx.fs.sniffed(&path, sniff) {
+        match ctx.fs.sniffed(&path, sniff_file) {
             Ok(Some(sniffed)) => match packages(&path, &sniffed) {
                 Ok(p) => found.packages.extend(p),
                 Err(e) => found.warnings.push(e),

@@ -39,7 +39,7 @@ pub use cache::LayerCache;
 pub use digest::Digest;
 pub use error::{Error, Result};
 pub use manifest::Platform;
-pub use source::open;
+pub use source::{open, open_named};
 
 use crate::layers::{Budget, Expected, Layer, read_layer};
 

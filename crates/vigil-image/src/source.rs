@@ -109,11 +109,29 @@ fn verified_json(blobs: &Blobs, digest: &Digest, image: &str) -> Result<Value> {
 }
 
 /// The layers of a docker-archive, from `manifest.json` and the image config.
-fn docker_layers(blobs: &Blobs, image: &str, info: &mut ImageInfo) -> Result<Vec<LayerSource>> {
+fn docker_layers(blobs: &Blobs, image: &str, tag: Option<&str>, info: &mut ImageInfo) -> Result<Vec<LayerSource>> {
     let bad = |message: String| Error::Format { image: image.to_owned(), message };
     let manifest = blobs.json("manifest.json", image)?;
-    let first =
-        manifest.as_array().and_then(|m| m.first()).ok_or_else(|| bad("manifest.json lists no image".into()))?;
+    let images =
+        manifest.as_array().filter(|m| !m.is_empty()).ok_or_else(|| bad("manifest.json lists no image".into()))?;
+    let tags_of = |m: &Value| -> Vec<String> {
+        m["RepoTags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect()
+    };
+    let all_tags = || images.iter().flat_map(tags_of).collect::<Vec<_>>().join(", ");
+    let first = match tag {
+        Some(tag) => images
+            .iter()
+            .find(|m| tags_of(m).iter().any(|t| t == tag || t.rsplit('/').next() == Some(tag)))
+            .ok_or_else(|| bad(format!("no image tagged {tag} in this archive; it holds {}", all_tags())))?,
+        None if images.len() > 1 => {
+            return Err(bad(format!(
+                "the archive holds {} images ({}); choose one with PATH:TAG",
+                images.len(),
+                all_tags()
+            )));
+        }
+        None => &images[0],
+    };
     info.tags =
         first["RepoTags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)).collect();
     let names: Vec<&str> = first["Layers"]
@@ -154,14 +172,39 @@ fn docker_layers(blobs: &Blobs, image: &str, info: &mut ImageInfo) -> Result<Vec
 
 /// The layers of an OCI layout (directory or archive): index, then the
 /// manifest for the platform, then the config, each verified.
-fn oci_layers(blobs: &Blobs, image: &str, options: &ReadOptions<'_>, info: &mut ImageInfo) -> Result<Vec<LayerSource>> {
+fn oci_layers(
+    blobs: &Blobs,
+    image: &str,
+    reference: Option<&str>,
+    options: &ReadOptions<'_>,
+    info: &mut ImageInfo,
+) -> Result<Vec<LayerSource>> {
+    let bad = |message: String| Error::Format { image: image.to_owned(), message };
     if !blobs.exists("index.json") {
-        return Err(Error::Format {
-            image: image.to_owned(),
-            message: "neither a docker-archive (manifest.json) nor an OCI layout (index.json)".into(),
-        });
+        return Err(bad("neither a docker-archive (manifest.json) nor an OCI layout (index.json)".into()));
     }
-    let index = blobs.json("index.json", image)?;
+    let mut index = blobs.json("index.json", image)?;
+    // Images in a layout are named by the `org.opencontainers.image.ref.name` annotation (skopeo's oci:DIR:REF).
+    let ref_name = |m: &Value| m["annotations"]["org.opencontainers.image.ref.name"].as_str().map(str::to_owned);
+    let entries = index["manifests"].as_array().cloned().unwrap_or_default();
+    let names: Vec<String> = entries.iter().filter_map(ref_name).collect();
+    match reference {
+        Some(wanted) => {
+            let chosen: Vec<Value> = entries.into_iter().filter(|m| ref_name(m).as_deref() == Some(wanted)).collect();
+            if chosen.is_empty() {
+                return Err(bad(format!("no image named {wanted} in this layout; it holds {}", names.join(", "))));
+            }
+            index["manifests"] = Value::Array(chosen);
+        }
+        None if names.len() > 1 && entries.iter().all(|m| m["platform"].is_null()) => {
+            return Err(bad(format!(
+                "the layout holds {} images ({}); choose one with PATH:NAME",
+                names.len(),
+                names.join(", ")
+            )));
+        }
+        None => {}
+    }
     let json = |digest: &Digest| verified_json(blobs, digest, image);
     let fetch = Fetch { manifest: &json, config: &json };
     layer_sources(index, options.platform.as_ref(), image, &fetch, Digest::blob_path, info)
@@ -170,6 +213,18 @@ fn oci_layers(blobs: &Blobs, image: &str, options: &ReadOptions<'_>, info: &mut 
 /// Opens the image at `path` (a docker-archive or oci-archive tar file, or
 /// an OCI layout directory), verifies and merges its layers.
 pub fn open(path: &Path, selection: &Selection<'_>, options: &ReadOptions<'_>) -> Result<(Tree, ImageInfo)> {
+    open_named(path, None, selection, options)
+}
+
+/// Like [`open`], for the image called `name` in an archive or layout that
+/// holds several: a docker-archive tag (`app:1`) or an OCI layout's
+/// `org.opencontainers.image.ref.name`.
+pub fn open_named(
+    path: &Path,
+    name: Option<&str>,
+    selection: &Selection<'_>,
+    options: &ReadOptions<'_>,
+) -> Result<(Tree, ImageInfo)> {
     let image = path.display().to_string();
     let (blobs, format) = if path.is_dir() {
         (Blobs::Dir(path.to_owned()), "oci-layout")
@@ -180,9 +235,9 @@ pub fn open(path: &Path, selection: &Selection<'_>, options: &ReadOptions<'_>) -
     };
     let mut info = ImageInfo { format: format.to_owned(), ..ImageInfo::default() };
     let layers = if format == "docker-archive" {
-        docker_layers(&blobs, &image, &mut info)?
+        docker_layers(&blobs, &image, name, &mut info)?
     } else {
-        oci_layers(&blobs, &image, options, &mut info)?
+        oci_layers(&blobs, &image, name, options, &mut info)?
     };
     let tree = merge(&image, &layers, &|layer| blobs.open(&layer.name, &image), selection, options, &mut info)?;
     Ok((tree, info))

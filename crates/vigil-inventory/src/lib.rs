@@ -167,11 +167,24 @@ pub fn wanted(path: &str) -> bool {
 /// platform, layers, how many came from the cache). Every package records
 /// the layer its database or lockfile came from.
 pub fn inventory_image(path: &Path, options: &Options) -> Result<(Inventory, vigil_image::ImageInfo)> {
+    inventory_image_named(path, None, options)
+}
+
+/// Like [`inventory_image`], for the image called `name` in an archive or
+/// layout that holds several (a docker-archive tag, an OCI layout ref name).
+pub fn inventory_image_named(
+    path: &Path,
+    name: Option<&str>,
+    options: &Options,
+) -> Result<(Inventory, vigil_image::ImageInfo)> {
     let id = selection_id(options);
-    let selection = selection(&id);
-    let (tree, info) = vigil_image::open(path, &selection, &options.image_options())
+    let (tree, info) = vigil_image::open_named(path, name, &selection(&id), &options.image_options())
         .map_err(|e| Error::Path { path: path.display().to_string(), message: e.to_string() })?;
-    Ok(image_inventory(tree, info, path.display().to_string(), options))
+    let target = match name {
+        Some(name) => format!("{}:{name}", path.display()),
+        None => path.display().to_string(),
+    };
+    Ok(image_inventory(tree, info, target, options))
 }
 
 /// The inventory of an image in a registry, pulled layer by layer (layers

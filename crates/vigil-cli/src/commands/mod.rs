@@ -62,6 +62,15 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
             )
         })?;
         vigil_inventory::inventory_engine(&engine, name, &options).with_context(|| format!("reading {target}"))?
+    } else if let Some((archive, name)) = (!path.exists())
+        .then(|| target.match_indices(':').map(|(i, _)| (&target[..i], &target[i + 1..])))
+        .into_iter()
+        .flatten()
+        .find(|(archive, _)| vigil_inventory::is_image(Path::new(archive)))
+    {
+        // PATH:NAME, one image of an archive or layout holding several.
+        vigil_inventory::inventory_image_named(Path::new(archive), Some(name), &options)
+            .with_context(|| format!("reading {target}"))?
     } else if vigil_inventory::is_image(path) {
         vigil_inventory::inventory_image(path, &options).with_context(|| format!("reading {target}"))?
     } else if path.is_dir() {

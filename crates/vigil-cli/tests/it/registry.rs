@@ -400,3 +400,69 @@ fn image_caps_are_configurable() {
     assert!(stderr(&out).contains("decompresses to more than 0 bytes"), "{}", stderr(&out));
     assert!(vigil_env(dir.path(), &["sbom", "--no-cache", layout], &[]).status.success());
 }
+
+#[test]
+fn one_image_of_a_layout_or_archive_holding_several() {
+    if !require_tool("skopeo", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, _) = multi_platform_layout(dir.path());
+    let two = dir.path().join("two.oci");
+    for (name, arch) in [("one", "amd64"), ("other", "arm64")] {
+        let out = Command::new("skopeo")
+            .args(["--insecure-policy", "--override-arch", arch, "copy", "--quiet"])
+            .arg(format!("oci:{}:1", layout.display()))
+            .arg(format!("oci:{}:{name}", two.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "skopeo: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let home = dir.path();
+    let two = two.to_str().unwrap();
+    let out = vigil_env(home, &["sbom", two], &[]);
+    assert!(
+        stderr(&out).contains("the layout holds 2 images (one, other); choose one with PATH:NAME"),
+        "{}",
+        stderr(&out)
+    );
+    let other = json(&vigil_env(home, &["sbom", "--format", "json", &format!("{two}:other")], &[]));
+    assert_eq!(names(&other), ["requests 2.0.0"]);
+    assert_eq!(other["target"], format!("{two}:other"));
+    let out = vigil_env(home, &["sbom", &format!("{two}:none")], &[]);
+    assert!(stderr(&out).contains("no image named none in this layout; it holds one, other"), "{}", stderr(&out));
+
+    // A docker-archive with two tagged images (as `docker save a b` writes).
+    let image = |file: &str, text: &[u8]| {
+        let layer = tar_of(&[(file, text)]);
+        let config = serde_json::json!({"rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}}).to_string();
+        (layer, config)
+    };
+    let (a_layer, a_config) = image("app/requirements.txt", b"flask==1.0\n");
+    let (b_layer, b_config) = image("app/requirements.txt", b"django==3.2\n");
+    let manifest = serde_json::json!([
+        {"Config": "a.json", "RepoTags": ["example.com/a:1"], "Layers": ["a/layer.tar"]},
+        {"Config": "b.json", "RepoTags": ["b:2"], "Layers": ["b/layer.tar"]}])
+    .to_string();
+    let archive = dir.path().join("ab.tar");
+    std::fs::write(
+        &archive,
+        tar_of(&[
+            ("manifest.json", manifest.as_bytes()),
+            ("a.json", a_config.as_bytes()),
+            ("b.json", b_config.as_bytes()),
+            ("a/layer.tar", &a_layer),
+            ("b/layer.tar", &b_layer),
+        ]),
+    )
+    .unwrap();
+    let archive = archive.to_str().unwrap();
+    let out = vigil_env(home, &["sbom", archive], &[]);
+    assert!(stderr(&out).contains("the archive holds 2 images (example.com/a:1, b:2)"), "{}", stderr(&out));
+    assert_eq!(
+        names(&json(&vigil_env(home, &["sbom", "--format", "json", &format!("{archive}:b:2")], &[]))),
+        ["django 3.2"]
+    );
+    let a = json(&vigil_env(home, &["sbom", "--format", "json", &format!("{archive}:a:1")], &[]));
+    assert_eq!(names(&a), ["flask 1.0"], "a tag matches without its registry");
+}

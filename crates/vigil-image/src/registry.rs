@@ -26,6 +26,11 @@ const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
                       application/vnd.oci.image.manifest.v1+json, \
                       application/vnd.docker.distribution.manifest.v2+json";
 
+/// Tries of one request while the registry is momentarily unavailable.
+const ATTEMPTS: u32 = 4;
+/// Longest pause between tries, whatever `Retry-After` asks.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
 /// A parsed image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -192,6 +197,19 @@ struct Client {
     authorization: Mutex<Option<String>>,
 }
 
+/// Whether a transport error may pass if the request is made again.
+fn transient(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, Interrupted, TimedOut, UnexpectedEof};
+    match error {
+        ureq::Error::Timeout(_) => true,
+        ureq::Error::Io(e) => matches!(
+            e.kind(),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | TimedOut | Interrupted
+        ),
+        _ => false,
+    }
+}
+
 /// A `WWW-Authenticate` challenge: the scheme and its parameters.
 fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
     let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
@@ -248,7 +266,11 @@ impl Client {
         Error::Registry { reference: self.reference.to_string(), message: message.into() }
     }
 
-    fn send(&self, url: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+    fn send(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+    ) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
         let mut request = self.agent.get(url);
         if let Some(a) = accept {
             request = request.header("Accept", a);
@@ -256,18 +278,49 @@ impl Client {
         if let Some(auth) = self.authorization.lock().ok().and_then(|a| a.clone()) {
             request = request.header("Authorization", auth);
         }
-        request.call().map_err(|e| self.fail(format!("GET {url}: {e}")))
+        request.call()
+    }
+
+    /// [`Client::send`], tried again after a pause when the registry is
+    /// momentarily unavailable (a failed connection, HTTP 429, 502, 503 or
+    /// 504), up to [`ATTEMPTS`] times; `Retry-After` is honoured up to [`MAX_PAUSE`].
+    fn send_retrying(&self, url: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+        let mut pause = Duration::from_millis(500);
+        for attempt in 1..=ATTEMPTS {
+            let last = attempt == ATTEMPTS;
+            match self.send(url, accept) {
+                Ok(response) if last || !matches!(response.status().as_u16(), 429 | 502 | 503 | 504) => {
+                    return Ok(response);
+                }
+                Ok(response) => {
+                    let asked = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    std::thread::sleep(asked.unwrap_or(pause).min(MAX_PAUSE));
+                }
+                // A dropped or stalled connection may work next time; a refused one or an unknown host will not.
+                Err(e) if !last && transient(&e) => {
+                    std::thread::sleep(pause);
+                }
+                Err(e) => return Err(self.fail(format!("GET {url}: {e}"))),
+            }
+            pause *= 2;
+        }
+        Err(self.fail(format!("GET {url}: no answer after {ATTEMPTS} attempts")))
     }
 
     /// GET `path` under the repository, answering one authentication challenge.
     fn get(&self, path: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
         let url = format!("{}/{path}", self.base);
-        let mut response = self.send(&url, accept)?;
+        let mut response = self.send_retrying(&url, accept)?;
         if response.status() == 401 {
             let challenge =
                 response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
             self.authenticate(&challenge)?;
-            response = self.send(&url, accept)?;
+            response = self.send_retrying(&url, accept)?;
         }
         let status = response.status();
         if status.is_success() {
@@ -289,6 +342,7 @@ impl Client {
                  VIGIL_REGISTRY_PASSWORD, or docker/podman login)"
             }
             404 => "; check the repository, tag or digest",
+            429 => "; the registry limits requests: wait, or log in (anonymous pulls from Docker Hub are limited more)",
             _ => "",
         };
         Err(self.fail(format!("GET {url}: HTTP {status}{detail}{hint}")))
@@ -456,6 +510,55 @@ mod tests {
         for bad in ["UPPER/case", "x@sha256:12", "x:", "a//b", "x:-tag", "reg.io/", ""] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A server on 127.0.0.1 giving `answers` in turn, one per connection; returns its address
+    /// and a counter of the requests it took.
+    fn canned(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for (stream, answer) in listener.incoming().zip(answers.iter().cycle()) {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (address, count)
+    }
+
+    fn answer(status: &str, headers: &str, body: &str) -> String {
+        format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}", body.len())
+    }
+
+    #[test]
+    fn momentary_failures_are_tried_again() {
+        let manifest = r#"{"schemaVersion": 2, "config": {}, "layers": []}"#;
+        let (address, count) = canned(vec![
+            answer("503 Service Unavailable", "Retry-After: 0\r\n", ""),
+            answer("502 Bad Gateway", "Retry-After: 0\r\n", ""),
+            answer("200 OK", "", manifest),
+        ]);
+        let reference = Reference::parse(&format!("{address}/app:1")).unwrap();
+        let client = Client::new(&reference, &RegistryOptions::default());
+        let (doc, digest) = client.manifest("1", None).unwrap();
+        assert_eq!(doc["schemaVersion"], 2);
+        assert_eq!(digest, Digest::sha256_of(manifest.as_bytes()));
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+
+        let (address, count) = canned(vec![answer("429 Too Many Requests", "Retry-After: 0\r\n", "")]);
+        let reference = Reference::parse(&format!("{address}/app:1")).unwrap();
+        let err = Client::new(&reference, &RegistryOptions::default()).manifest("1", None).unwrap_err().to_string();
+        assert!(err.contains("HTTP 429") && err.contains("limits requests"), "{err}");
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), ATTEMPTS as usize);
     }
 
     #[test]

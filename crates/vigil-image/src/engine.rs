@@ -16,7 +16,9 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Selection, Tree, merge};
+use vigil_core::progress::NoProgress;
+
+use crate::{ImageInfo, LayerSource, MAX_JSON_BYTES, ReadOptions, Reported, Selection, Tree, merge};
 
 /// Which engine to ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,8 +191,12 @@ impl Engine {
         }
         let mut spool = tempfile::NamedTempFile::new().map_err(|e| self.fail(format!("temporary file: {e}")))?;
         let max = options.limits.max_total_bytes;
-        let copied = std::io::copy(&mut body.take(max + 1), spool.as_file_mut())
-            .map_err(|e| self.fail(format!("exporting {name}: {e}")))?;
+        let progress = options.progress.unwrap_or(&NoProgress);
+        progress.begin(&format!("export {name}"), None, true);
+        let copied = std::io::copy(&mut Reported { inner: body.take(max + 1), progress }, spool.as_file_mut())
+            .map_err(|e| self.fail(format!("exporting {name}: {e}")));
+        progress.end();
+        let copied = copied?;
         if copied > max {
             return Err(self.fail(format!("exporting {name}: more than {max} bytes")));
         }

@@ -165,9 +165,9 @@ pub(crate) struct LayerSource {
 }
 
 /// Reports the bytes read through it.
-struct Reported<'a, R> {
-    inner: R,
-    progress: &'a dyn Progress,
+pub(crate) struct Reported<'a, R> {
+    pub inner: R,
+    pub progress: &'a dyn Progress,
 }
 
 impl<R: Read> Read for Reported<'_, R> {

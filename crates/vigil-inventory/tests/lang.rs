@@ -147,6 +147,9 @@ fn other_ecosystems() {
         ]
     );
     assert_eq!(all["nuget-lock"], ["Newtonsoft.Json@12.0.1", "System.Text.Encodings.Web@4.5.0"]);
+    // Hand-written in the layout `dotnet publish` gives (no .NET SDK here): packages only,
+    // neither the application project nor its project reference.
+    assert_eq!(all["dotnet-deps"], ["Newtonsoft.Json@13.0.1", "System.Text.Encodings.Web@4.5.0"]);
 }
 
 #[test]
@@ -197,6 +200,7 @@ mod hostile {
         "ruby/Gemfile.lock",
         "go/go.mod",
         "dotnet/packages.lock.json",
+        "dotnet/publish/WebApi.deps.json",
         "java/pom.xml",
         "java/jcl-over-slf4j.jar",
     ];
@@ -205,7 +209,7 @@ mod hostile {
         #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
         #[test]
-        fn mutated_lockfiles(which in 0usize..14, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
+        fn mutated_lockfiles(which in 0usize..FILES.len(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app").join(FILES[which]);
             let data = common::mutate(std::fs::read(&src).unwrap(), &flips, cut);
             let root = tempfile::tempdir().unwrap();

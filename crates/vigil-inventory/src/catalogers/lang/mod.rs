@@ -12,6 +12,7 @@ use crate::error::Result;
 
 mod cargo;
 mod composer;
+mod deps_json;
 mod dist_info;
 mod gemfile;
 mod gomod;
@@ -77,6 +78,7 @@ pub static FORMATS: &[Format] = &[
     gemfile::FORMAT,
     gomod::FORMAT,
     nuget::FORMAT,
+    deps_json::FORMAT,
     pom::FORMAT,
     jar::FORMAT,
 ];

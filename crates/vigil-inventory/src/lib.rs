@@ -98,7 +98,7 @@ impl Options {
 /// Names what [`wanted`] keeps from image layers: bump the revision whenever
 /// a cataloger starts reading a new kind of file, so cached layers read
 /// under the old selection are not reused.
-const SELECTION_REVISION: &str = "2";
+const SELECTION_REVISION: &str = "3";
 
 /// The inventory of one file: a CycloneDX or SPDX JSON SBOM, or a lockfile
 /// or package-metadata file (a `Cargo.lock`, `package-lock.json`,

@@ -95,9 +95,9 @@ impl Options {
     }
 }
 
-/// Names what [`wanted`] keeps from image layers: bump the revision whenever
-/// a cataloger starts reading a new kind of file, so cached layers read
-/// under the old selection are not reused.
+/// Names what [`wanted`] keeps from image layers, with the cataloger and
+/// format ids: bump it when an existing format starts reading other file
+/// names, so layers cached under the old selection are not reused.
 const SELECTION_REVISION: &str = "3";
 
 /// The inventory of one file: a CycloneDX or SPDX JSON SBOM, or a lockfile
@@ -223,9 +223,15 @@ pub fn inventory_engine(
 }
 
 fn selection_id(options: &Options) -> String {
+    // Every cataloger and format id is part of it, so adding one invalidates layers cached without its files.
+    let catalogers: Vec<&str> = CATALOGERS.iter().map(|c| c.id).collect();
+    let formats: Vec<&str> = catalogers::lang::FORMATS.iter().map(|f| f.id).collect();
     format!(
-        "vigil-inventory {} selection {SELECTION_REVISION} max {}",
+        "vigil-inventory {} selection {SELECTION_REVISION} catalogers {} formats {} binaries {} max {}",
         env!("CARGO_PKG_VERSION"),
+        catalogers.join(","),
+        formats.join(","),
+        catalogers::binary::kind_ids().join(","),
         options.max_file_bytes
     )
 }

@@ -61,6 +61,11 @@ static KINDS: &[Kind] = &[
     Kind { id: auditable::ID, ecosystem: "crates.io", extract: auditable::extract, parse: auditable::parse },
 ];
 
+/// The ids of every kind of embedded metadata read.
+pub fn kind_ids() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.id).collect()
+}
+
 /// The first kind of metadata `binary` carries, as `KIND-ID NUL METADATA`.
 fn tagged(binary: &dyn Binary<'_>) -> Option<Vec<u8>> {
     KINDS.iter().find_map(|kind| {

@@ -25,7 +25,7 @@ impl Blobs {
     fn open(&self, name: &str, image: &str) -> Result<Box<dyn Read + Send>> {
         match self {
             Blobs::Dir(root) => {
-                let path = root.join(name);
+                let path = Self::inside(root, name, image)?;
                 let f = File::open(&path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
                 Ok(Box::new(f))
             }
@@ -41,6 +41,24 @@ impl Blobs {
                 Ok(Box::new(f.take(size)))
             }
         }
+    }
+
+    /// `root/name` once links are resolved, refused when that leaves the layout directory.
+    fn inside(root: &Path, name: &str, image: &str) -> Result<std::path::PathBuf> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| Error::Io { path, source }
+        };
+        let base = root.canonicalize().map_err(io(root))?;
+        let path = root.join(name);
+        let real = path.canonicalize().map_err(io(&path))?;
+        if !real.starts_with(&base) {
+            return Err(Error::Format {
+                image: image.to_owned(),
+                message: format!("{name} is a link to {}, outside the layout; not followed", real.display()),
+            });
+        }
+        Ok(real)
     }
 
     fn json(&self, name: &str, image: &str) -> Result<Value> {

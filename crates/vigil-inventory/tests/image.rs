@@ -306,6 +306,25 @@ fn layers_that_do_not_match_their_digests_are_refused() {
 }
 
 #[test]
+fn layout_links_never_lead_out_of_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = oci_layout(dir.path());
+    // A blob replaced by a link to a file elsewhere (here, the very same bytes, so only the link is wrong).
+    let blob_path = layout.join(blob(&oci_digests()[1]));
+    let outside = dir.path().join("outside-the-layout");
+    std::fs::rename(&blob_path, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &blob_path).unwrap();
+    let err = inventory_image(&layout, &Options::default()).unwrap_err().to_string();
+    assert!(err.contains("outside the layout; not followed"), "{err}");
+    // A link that stays inside the layout is fine.
+    let inside = layout.join("blobs/kept-inside");
+    std::fs::rename(&outside, &inside).unwrap();
+    std::fs::remove_file(&blob_path).unwrap();
+    std::os::unix::fs::symlink("../kept-inside", &blob_path).unwrap();
+    assert!(inventory_image(&layout, &Options::default()).is_ok());
+}
+
+#[test]
 fn verified_layers_are_cached_by_diff_id_and_shared_between_images() {
     let dir = tempfile::tempdir().unwrap();
     let cache = vigil_image::LayerCache::new(dir.path().join("cache"));

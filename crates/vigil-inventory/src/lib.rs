@@ -196,7 +196,14 @@ pub fn inventory_registry(
     let id = selection_id(options);
     let selection = selection(&id);
     let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
-        .map_err(|e| Error::Path { path: reference.to_string(), message: e.to_string() })?;
+        .map_err(|e| Error::Path {
+            path: reference.to_string(),
+            message: match e {
+                // It names the reference already.
+                vigil_image::Error::Registry { message, .. } => message,
+                other => other.to_string(),
+            },
+        })?;
     let (mut inventory, info) = image_inventory(tree, info, reference.to_string(), options);
     if let Some(image) = &mut inventory.image {
         image.repository = Some(format!("{}/{}", reference.registry, reference.repository));

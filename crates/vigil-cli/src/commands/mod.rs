@@ -90,9 +90,8 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         match local {
             Some(engine) => vigil_inventory::inventory_engine(&engine, name, &options)
                 .with_context(|| format!("reading {target}"))?,
-            None => vigil_inventory::inventory_registry(&reference, &options).with_context(|| {
-                format!("{target} is not a file or directory here, and pulling it from its registry failed")
-            })?,
+            None => vigil_inventory::inventory_registry(&reference, &options)
+                .context("not a file or directory here, and pulling it from its registry failed")?,
         }
     };
     if !quiet {

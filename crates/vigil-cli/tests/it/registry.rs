@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    assert_valid_cyclonedx, assert_valid_spdx, fixtures, json, require_tool, stderr, tar_of, vigil_env,
+    assert_valid_cyclonedx, assert_valid_spdx, fixtures, json, require_tool, stderr, stdout, tar_of, vigil_env,
 };
 
 /// A `docker-registry` serving on a free port of 127.0.0.1 until dropped.
@@ -200,6 +200,8 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let out = vigil_env(&db, &["scan", "--offline", "--format", "json", &target], &[("HOME", home.to_str().unwrap())]);
+    let table = vigil_env(&db, &["scan", "--offline", &target], &[("HOME", home.to_str().unwrap())]);
+    assert!(stdout(&table).contains("image: registry, manifest sha256:"), "{}", stdout(&table));
     let report = json(&out);
     assert_eq!(report["target"], target);
     assert_eq!(report["summary"]["packages"], 3, "bash, libssl3 and flask");

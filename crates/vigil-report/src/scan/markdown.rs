@@ -24,6 +24,10 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
     let s = &report.summary;
     writeln!(out, "### Vigil: {}", cell(&report.target))?;
     writeln!(out)?;
+    if let Some(image) = &report.image {
+        writeln!(out, "Image: {}", cell(&super::image_line(image)))?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "**{} vulnerabilities** in {} packages: {} critical, {} high, {} medium, {} low, {} unknown; {} fixable; {} known exploited.",

@@ -94,6 +94,16 @@ pub struct ScanReport {
     pub inventory: Inventory,
 }
 
+/// One line naming an image target: how it was read, its manifest digest and platform.
+pub(crate) fn image_line(image: &vigil_core::inventory::ImageMeta) -> String {
+    let mut parts = vec![image.format.clone()];
+    parts.extend(image.manifest_digest.iter().map(|d| format!("manifest {d}")));
+    parts.extend(image.platform.clone());
+    let layers = image.layers.len();
+    parts.push(format!("{layers} layer{}", if layers == 1 { "" } else { "s" }));
+    parts.join(", ")
+}
+
 impl ScanReport {
     /// Builds the report and its summary.
     pub fn new(

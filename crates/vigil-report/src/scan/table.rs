@@ -76,6 +76,9 @@ fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>], color: bool)
 pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     let os = report.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| Some(o.id.clone())));
     writeln!(out, "{}{}", report.target, os.map(|o| format!(" ({o})")).unwrap_or_default())?;
+    if let Some(image) = &report.image {
+        writeln!(out, "image: {}", super::image_line(image))?;
+    }
     let mut by_location: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         by_location.entry(f.package.location.path.as_str()).or_default().push(f);

@@ -54,10 +54,13 @@ pub enum CacheCommand {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Delete every cached layer
+    /// Delete cached layers: every one, or those unused for some days
     Clean {
         #[command(flatten)]
         dir: CacheDirArg,
+        /// Only layers no scan has used for this many days
+        #[arg(long, value_name = "DAYS")]
+        unused_days: Option<u64>,
     },
 }
 

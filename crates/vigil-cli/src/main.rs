@@ -40,7 +40,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return commands::scan::scan(&config, &db, &args, cli.quiet);
         }
         Command::Cache(CacheCommand::Status { dir, format }) => commands::cache::status(&dir, format.format),
-        Command::Cache(CacheCommand::Clean { dir }) => commands::cache::clean(&dir, cli.quiet),
+        Command::Cache(CacheCommand::Clean { dir, unused_days }) => {
+            commands::cache::clean(&dir, unused_days, cli.quiet)
+        }
         Command::Db(cmd) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

@@ -44,8 +44,14 @@ impl LayerCache {
 
     /// The cached changes of the layer whose uncompressed digest is `diff_id`.
     pub(crate) fn get(&self, diff_id: &Digest, selection: &str) -> Option<Layer> {
-        let bytes = std::fs::read(self.path(diff_id, selection)).ok()?;
-        decode(&bytes)
+        let path = self.path(diff_id, selection);
+        let bytes = std::fs::read(&path).ok()?;
+        let layer = decode(&bytes)?;
+        // The modification time records the last use, for `clear_unused`; failing to set it is harmless.
+        if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
+        Some(layer)
     }
 
     /// Whether a layer is cached (its file exists; a damaged one is still a miss when read).
@@ -88,6 +94,13 @@ impl LayerCache {
 
     /// Deletes every cached layer; returns how many.
     pub fn clear(&self) -> std::io::Result<u64> {
+        self.clear_unused(std::time::Duration::ZERO)
+    }
+
+    /// Deletes the cached layers not used for `unused` (a write or a
+    /// read counts as a use), and leftover temporary files; returns how many layers.
+    pub fn clear_unused(&self, unused: std::time::Duration) -> std::io::Result<u64> {
+        let cutoff = std::time::SystemTime::now().checked_sub(unused).unwrap_or(std::time::UNIX_EPOCH);
         let mut removed = 0;
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
@@ -97,7 +110,8 @@ impl LayerCache {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".layer") || name.starts_with(".tmp-") {
+            let stale = entry.metadata()?.modified().is_ok_and(|m| m <= cutoff);
+            if (name.ends_with(".layer") || name.starts_with(".tmp-")) && stale {
                 std::fs::remove_file(entry.path())?;
                 removed += u64::from(name.ends_with(".layer"));
             }
@@ -291,6 +305,12 @@ mod tests {
         assert_eq!(cache.get(&id, "a"), Some(sample()));
         assert_eq!(cache.get(&id, "b"), None, "another selection keeps other files");
         assert_eq!(cache.usage().unwrap().0, 1);
+        assert_eq!(cache.clear_unused(std::time::Duration::from_secs(3600)).unwrap(), 0, "used just now");
+        // An entry last used two days ago goes when one day of disuse is the limit.
+        let file = std::fs::File::options().write(true).open(cache.path(&id, "a")).unwrap();
+        file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86400)).unwrap();
+        assert_eq!(cache.clear_unused(std::time::Duration::from_secs(86400)).unwrap(), 1);
+        cache.put(&id, "a", &sample()).unwrap();
         assert_eq!(cache.clear().unwrap(), 1);
         assert_eq!(cache.get(&id, "a"), None);
     }

@@ -21,10 +21,11 @@ pub fn status(dir: &CacheDirArg, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// Deletes every cached layer.
-pub fn clean(dir: &CacheDirArg, quiet: bool) -> Result<()> {
+/// Deletes every cached layer, or those unused for `unused_days`.
+pub fn clean(dir: &CacheDirArg, unused_days: Option<u64>, quiet: bool) -> Result<()> {
     let cache = super::layer_cache(dir)?;
-    let removed = cache.clear().with_context(|| format!("cleaning {}", cache.dir().display()))?;
+    let unused = std::time::Duration::from_secs(unused_days.unwrap_or(0).saturating_mul(86_400));
+    let removed = cache.clear_unused(unused).with_context(|| format!("cleaning {}", cache.dir().display()))?;
     if !quiet {
         let plural = if removed == 1 { "" } else { "s" };
         eprintln!("removed {removed} cached layer{plural} from {}", cache.dir().display());

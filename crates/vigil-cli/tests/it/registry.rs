@@ -355,6 +355,8 @@ fn the_layer_cache_can_be_inspected_and_emptied() {
     assert_eq!(status["path"], cache.join("layers").to_str().unwrap());
     let out = vigil_env(home, &["sbom", "--format", "json", layout.to_str().unwrap()], &env);
     assert!(stderr(&out).contains("1 layer, 1 from the layer cache"), "{}", stderr(&out));
+    let out = vigil_env(home, &["cache", "clean", "--unused-days", "7"], &env);
+    assert!(stderr(&out).contains("removed 0 cached layers"), "just used: {}", stderr(&out));
     let out = vigil_env(home, &["cache", "clean"], &env);
     assert!(out.status.success() && stderr(&out).contains("removed 1 cached layer from"), "{}", stderr(&out));
     assert_eq!(json(&vigil_env(home, &["cache", "status", "--format", "json"], &env))["layers"], 0);

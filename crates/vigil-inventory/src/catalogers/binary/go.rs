@@ -84,18 +84,29 @@ pub fn extract(binary: &dyn Binary<'_>) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `go1.21.3` as the `stdlib` version `1.21.3` (`go1.20` is `1.20.0`);
-/// `None` for development toolchains.
+/// `go1.21.3` as the `stdlib` version `1.21.3` (`go1.20` is `1.20.0`, and
+/// a pre-release `go1.22rc1` is `1.22.0-rc.1`, as the Go vulnerability
+/// database writes them); `None` for development toolchains.
 fn stdlib_version(go: &str) -> Option<String> {
     let release = go.strip_prefix("go")?.split([' ', '-']).next()?;
-    let parts: Vec<&str> = release.split('.').collect();
-    if parts.is_empty()
-        || parts.len() > 3
-        || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    {
+    let (numbers, pre) = match release.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => {
+            let (numbers, tag) = release.split_at(at);
+            let digits = tag.find(|c: char| c.is_ascii_digit())?;
+            let (kind, n) = tag.split_at(digits);
+            if !matches!(kind, "rc" | "beta") || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (numbers, Some(format!("-{kind}.{n}")))
+        }
+        None => (release, None),
+    };
+    let parts: Vec<&str> = numbers.split('.').collect();
+    if parts.len() > 3 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    Some(if parts.len() == 2 { format!("{release}.0") } else { release.to_owned() })
+    let version = if parts.len() == 2 { format!("{numbers}.0") } else { numbers.to_owned() };
+    Some(version + pre.as_deref().unwrap_or_default())
 }
 
 /// The packages: `stdlib`, the main module when it has a version, and every dependency.
@@ -144,6 +155,10 @@ mod tests {
         assert_eq!(stdlib_version("go1.20").as_deref(), Some("1.20.0"));
         assert_eq!(stdlib_version("go1.21.3 X:boringcrypto").as_deref(), Some("1.21.3"));
         assert_eq!(stdlib_version("devel go1.23-abcdef"), None);
+        assert_eq!(stdlib_version("go1.22rc1").as_deref(), Some("1.22.0-rc.1"));
+        assert_eq!(stdlib_version("go1.20beta1").as_deref(), Some("1.20.0-beta.1"));
+        assert_eq!(stdlib_version("go1.22xyz1"), None);
+        assert_eq!(stdlib_version("go"), None);
         assert_eq!(varint_string(&[0x85]), None, "a truncated length");
         assert_eq!(varint_string(&[5, b'a']), None, "a length past the end");
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging,
-# docker-registry, skopeo and podman for registry and engine sources, golang-go, the
+# docker-registry, skopeo and podman for registry and engine sources, golang-go, ruby, the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
 # crates.io; a real Debian rootfs and images built with mmdebstrap and
 # podman), then checks formatting and
@@ -22,8 +22,9 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 # A local engine (its Docker-compatible API service) for the engine-source test.
 command -v podman >/dev/null 2>&1 || missing+=(podman)
-# `go version -m`, the oracle for the Go binary cataloger.
+# `go version -m`, the oracle for the Go binary cataloger; Ruby's own Gem::Specification for gemspecs.
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
+command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq

@@ -137,6 +137,10 @@ fn other_ecosystems() {
         ["guzzlehttp/guzzle@7.4.4", "phpunit/phpunit@9.5.20", "symfony/http-kernel@5.4.9"]
     );
     assert_eq!(all["gemfile-lock"], ["actionpack@6.1.4", "nokogiri@1.13.10", "racc@1.6.0", "rack@2.2.3"]);
+    // Real specifications from Debian's ruby-nokogiri and ruby-rack packages.
+    assert_eq!(all["gem-installed"], ["nokogiri@1.13.10", "rack@2.2.22"]);
+    // Composer 2's installed.json, hand-written in its documented layout (no network for composer here).
+    assert_eq!(all["composer-installed"], ["guzzlehttp/guzzle@7.4.4", "symfony/http-kernel@5.4.9"]);
     assert_eq!(
         all["go-mod"],
         [
@@ -153,6 +157,27 @@ fn other_ecosystems() {
 }
 
 #[test]
+fn gem_specifications_read_as_ruby_reads_them() {
+    // The oracle: RubyGems itself loading each specification.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lang/app/ruby-installed/usr/local/bundle/specifications");
+    let mut specs: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    specs.sort();
+    let program = "ARGV.each { |f| s = Gem::Specification.load(f); puts \"#{s.name}@#{s.version}\" }";
+    let Ok(out) = std::process::Command::new("ruby").arg("-e").arg(program).args(&specs).output() else {
+        let msg =
+            "ruby is not installed (scripts/test.sh installs it): gemspecs checked against fixed expectations only";
+        assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+        let _ =
+            std::io::Write::write_all(&mut std::io::stderr(), format!("\n!!!!! SKIPPED: {msg} !!!!!\n\n").as_bytes());
+        return;
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ruby: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(found()["gem-installed"], ruby);
+}
+
+#[test]
 fn purls_and_ecosystems() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app");
     let inv = inventory_dir(&root, &Options::default()).unwrap();
@@ -164,7 +189,7 @@ fn purls_and_ecosystems() {
     assert_eq!(purl("guzzlehttp/guzzle"), ("Packagist", "pkg:composer/guzzlehttp/guzzle@7.4.4"));
     assert_eq!(purl("github.com/gin-gonic/gin"), ("Go", "pkg:golang/github.com/gin-gonic/gin@v1.7.0"));
     assert_eq!(purl("Newtonsoft.Json"), ("NuGet", "pkg:nuget/Newtonsoft.Json@12.0.1"));
-    assert_eq!(purl("rack"), ("RubyGems", "pkg:gem/rack@2.2.3"));
+    assert_eq!(purl("actionpack"), ("RubyGems", "pkg:gem/actionpack@6.1.4"));
     let lodash = inv.packages.iter().find(|p| p.name == "lodash" && p.cataloger == "npm-lock").unwrap();
     assert_eq!(lodash.location.path, "/node/package-lock.json");
 }
@@ -198,6 +223,8 @@ mod hostile {
         "pipenv/Pipfile.lock",
         "php/composer.lock",
         "ruby/Gemfile.lock",
+        "ruby-installed/usr/local/bundle/specifications/rack-2.2.22.gemspec",
+        "php/vendor/composer/installed.json",
         "go/go.mod",
         "dotnet/packages.lock.json",
         "dotnet/publish/WebApi.deps.json",

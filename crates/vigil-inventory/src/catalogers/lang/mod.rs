@@ -12,9 +12,11 @@ use crate::error::Result;
 
 mod cargo;
 mod composer;
+mod composer_installed;
 mod deps_json;
 mod dist_info;
 mod gemfile;
+mod gemspec;
 mod gomod;
 mod jar;
 mod node_modules;
@@ -75,7 +77,9 @@ pub static FORMATS: &[Format] = &[
     pipfile::FORMAT,
     dist_info::FORMAT,
     composer::FORMAT,
+    composer_installed::FORMAT,
     gemfile::FORMAT,
+    gemspec::FORMAT,
     gomod::FORMAT,
     nuget::FORMAT,
     deps_json::FORMAT,

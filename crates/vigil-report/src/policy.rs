@@ -13,9 +13,14 @@
 //! ```
 //!
 //! OpenVEX: statements whose status is `not_affected` or `fixed` suppress
-//! findings whose id or aliases name the statement's vulnerability and whose
-//! package URL matches one of its products (type, namespace and name, and the
-//! version when the product gives one; no products means every package).
+//! findings whose id or aliases name the statement's vulnerability and
+//! whose package is covered by one of the statement's products. A product
+//! (its `@id` or `identifiers.purl`) covers a package when the package URLs
+//! match (type, namespace and name, and the version when the product gives
+//! one). A product naming the scanned image (its `pkg:oci` purl, or its
+//! manifest digest) covers the subcomponents it lists, or every package of
+//! the image when it lists none. A statement without products covers every
+//! package; a product Vigil cannot identify covers nothing.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,17 +73,60 @@ fn is_date(s: &str) -> bool {
         && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
+/// One product of an OpenVEX statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexProduct {
+    /// Its identifiers: `@id` and `identifiers.purl` (none: it covers nothing).
+    pub ids: Vec<String>,
+    /// The identifiers of the subcomponents it lists.
+    pub subcomponents: Vec<String>,
+}
+
 /// One OpenVEX statement that suppresses findings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VexStatement {
     /// Vulnerability id (and its aliases).
     pub ids: Vec<String>,
-    /// Package URLs the statement covers; empty means every package.
-    pub products: Vec<String>,
+    /// The products the statement covers; `None` when it names none, which covers every package.
+    pub products: Option<Vec<VexProduct>>,
     /// `not_affected` or `fixed`.
     pub status: String,
     /// The justification and impact statement, as written.
     pub justification: String,
+}
+
+/// The identifiers of a product or subcomponent: a string, or `@id` and `identifiers.purl`.
+fn identifiers(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        other => [other.get("@id"), other.get("identifiers").and_then(|i| i.get("purl"))]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+fn products(v: Option<&Value>) -> Option<Vec<VexProduct>> {
+    let list = match v? {
+        Value::Array(a) => a.clone(),
+        single => vec![single.clone()],
+    };
+    Some(
+        list.iter()
+            .map(|p| VexProduct {
+                ids: identifiers(p),
+                subcomponents: p
+                    .get("subcomponents")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(identifiers)
+                    .collect(),
+            })
+            .collect(),
+    )
 }
 
 fn as_strings(v: Option<&Value>) -> Vec<String> {
@@ -127,12 +175,7 @@ pub fn parse_openvex(text: &str) -> Result<Vec<VexStatement>, String> {
             .filter_map(Value::as_str)
             .collect::<Vec<_>>()
             .join("; ");
-        out.push(VexStatement {
-            ids,
-            products: as_strings(s.get("products")),
-            status: status.to_owned(),
-            justification,
-        });
+        out.push(VexStatement { ids, products: products(s.get("products")), status: status.to_owned(), justification });
     }
     Ok(out)
 }
@@ -171,12 +214,55 @@ fn product_matches(product: &str, purl: &str) -> bool {
     want_path.eq_ignore_ascii_case(have_path) && want_version.is_none_or(|v| Some(v) == have_version)
 }
 
+/// What VEX products can name the scanned target by.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// The image's `pkg:oci` purl, when it was pulled from a registry.
+    pub image_purl: Option<String>,
+    /// The image's manifest digest, when known.
+    pub manifest_digest: Option<String>,
+}
+
+impl Subject {
+    /// The subject of an inventory: its image's purl and digest, if it is an image.
+    pub fn of(inventory: &vigil_core::inventory::Inventory) -> Subject {
+        let image = inventory.image.as_ref();
+        Subject {
+            image_purl: image.and_then(crate::sbom::image_purl),
+            manifest_digest: image.and_then(|i| i.manifest_digest.clone()),
+        }
+    }
+
+    /// Whether a product identifier names this image: its purl, or any purl or
+    /// reference carrying its manifest digest.
+    fn is_named_by(&self, id: &str) -> bool {
+        self.image_purl.as_deref().is_some_and(|p| product_matches(id, p))
+            || self.manifest_digest.as_deref().is_some_and(|d| {
+                id.contains(d) || id.contains(&d.replace(':', "%3A")) || id.contains(&d.replace(':', "%3a"))
+            })
+    }
+}
+
+impl VexStatement {
+    /// Whether the statement covers the package with URL `purl` in `subject`.
+    fn covers(&self, purl: &str, subject: &Subject) -> bool {
+        let Some(products) = &self.products else { return true };
+        products.iter().any(|p| {
+            p.ids.iter().any(|id| product_matches(id, purl))
+                || (p.ids.iter().any(|id| subject.is_named_by(id))
+                    && (p.subcomponents.is_empty() || p.subcomponents.iter().any(|c| product_matches(c, purl))))
+        })
+    }
+}
+
 /// Takes out of `findings` what the rules and statements suppress; returns
-/// the suppressions and notices about expired rules. `today` is YYYY-MM-DD.
+/// the suppressions and notices about expired rules. `today` is YYYY-MM-DD;
+/// `subject` says what image, if any, was scanned.
 pub fn apply(
     findings: &mut Vec<Finding>,
     rules: &[IgnoreRule],
     vex: &[VexStatement],
+    subject: &Subject,
     today: &str,
 ) -> (Vec<Suppression>, Vec<String>) {
     let mut notices = Vec::new();
@@ -200,8 +286,7 @@ pub fn apply(
         let (by, reason) = if let Some(r) = rule {
             ("ignore file".to_owned(), r.reason.clone())
         } else if let Some(s) = vex.iter().find(|s| {
-            s.ids.iter().any(|id| names(f).any(|n| n.eq_ignore_ascii_case(id)))
-                && (s.products.is_empty() || s.products.iter().any(|p| product_matches(p, &f.package.purl)))
+            s.ids.iter().any(|id| names(f).any(|n| n.eq_ignore_ascii_case(id))) && s.covers(&f.package.purl, subject)
         }) {
             (format!("OpenVEX ({})", s.status), s.justification.clone())
         } else {
@@ -238,6 +323,42 @@ mod tests {
                 .contains("YYYY-MM-DD")
         );
         assert!(parse_ignore_file("ignore:\n  - id: A\n    reason: r\n    typo: 1\n").is_err());
+    }
+
+    #[test]
+    fn vex_products_subcomponents_and_images() {
+        let doc = |products: &str| {
+            let text = format!(
+                r#"{{"statements": [{{"vulnerability": {{"name": "CVE-1"}}, "status": "not_affected", "products": {products}}}]}}"#
+            );
+            parse_openvex(&text).unwrap().remove(0)
+        };
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let image = Subject {
+            image_purl: Some(format!("pkg:oci/app@{}?repository_url=ghcr.io/org/app", digest.replace(':', "%3A"))),
+            manifest_digest: Some(digest.clone()),
+        };
+        let openssl = "pkg:deb/debian/openssl@3.0.11?distro=debian-12";
+        let zlib = "pkg:deb/debian/zlib@1.2.13?distro=debian-12";
+        // The image by purl, with one subcomponent: only that package.
+        let s = doc(&format!(
+            r#"[{{"@id": "pkg:oci/app@{}", "subcomponents": [{{"@id": "pkg:deb/debian/openssl"}}]}}]"#,
+            digest.replace(':', "%3A")
+        ));
+        assert!(s.covers(openssl, &image) && !s.covers(zlib, &image));
+        assert!(!s.covers(openssl, &Subject::default()), "another target is not that image");
+        // The image by digest, without subcomponents: every package in it.
+        let s = doc(&format!(r#"[{{"@id": "ghcr.io/org/app@{digest}"}}]"#));
+        assert!(s.covers(openssl, &image) && s.covers(zlib, &image));
+        // A package product named only through identifiers.purl.
+        let s = doc(r#"[{"identifiers": {"purl": "pkg:deb/debian/zlib"}}]"#);
+        assert!(s.covers(zlib, &Subject::default()) && !s.covers(openssl, &Subject::default()));
+        // A product Vigil cannot identify covers nothing, rather than everything.
+        let s = doc(r#"[{"identifiers": {"cpe23": "cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*"}}]"#);
+        assert!(!s.covers(openssl, &image));
+        // No products at all: every package.
+        let s = parse_openvex(r#"{"statements": [{"vulnerability": "CVE-1", "status": "fixed"}]}"#).unwrap().remove(0);
+        assert!(s.covers(openssl, &Subject::default()));
     }
 
     #[test]

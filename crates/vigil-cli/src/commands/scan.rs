@@ -48,7 +48,11 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::
 }
 
 /// Applies the ignore file and OpenVEX documents.
-fn apply_policy(args: &ScanArgs, findings: &mut Vec<vigil_match::Finding>) -> Result<(Vec<Suppression>, Vec<String>)> {
+fn apply_policy(
+    args: &ScanArgs,
+    findings: &mut Vec<vigil_match::Finding>,
+    subject: &policy::Subject,
+) -> Result<(Vec<Suppression>, Vec<String>)> {
     let default = Path::new(".vigilignore.yaml");
     let ignore_path = args.ignore_file.as_deref().or_else(|| default.is_file().then_some(default));
     let rules = match ignore_path {
@@ -64,7 +68,7 @@ fn apply_policy(args: &ScanArgs, findings: &mut Vec<vigil_match::Finding>) -> Re
         vex.extend(policy::parse_openvex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
     }
     let today = &vigil_core::time::rfc3339(vigil_core::time::now_unix())[..10];
-    Ok(policy::apply(findings, &rules, &vex, today))
+    Ok(policy::apply(findings, &rules, &vex, subject, today))
 }
 
 /// Scans the target; exit code 1 when `--fail-on` is reached.
@@ -86,7 +90,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     if args.exploited_only {
         findings.retain(|f| f.kind == Kind::Vulnerability && f.kev.is_some());
     }
-    let (suppressed, notices) = apply_policy(args, &mut findings)?;
+    let (suppressed, notices) = apply_policy(args, &mut findings, &policy::Subject::of(&inventory))?;
     if !quiet {
         for n in &notices {
             eprintln!("warning: {n}");

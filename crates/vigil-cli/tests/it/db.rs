@@ -35,16 +35,16 @@ fn update_from_a_local_mirror_then_explain() {
     let server = Server::start(mirror.path());
     let db = tempfile::tempdir().unwrap();
     let report = json(&run_update(db.path(), &server.base, "osv", &fixture_ecosystems()));
-    assert_eq!(report["records"], 17, "18 fixture records, one withdrawn: {report}");
+    assert_eq!(report["records"], 19, "20 fixture records, one withdrawn: {report}");
     let sources = report["sources"].as_array().unwrap();
     let by_name = |n: &str| sources.iter().find(|s| s["name"] == n).unwrap().clone();
     assert_eq!(by_name("crates.io")["withdrawn"], 1);
-    assert_eq!(by_name("PyPI")["git_ranges"], 1);
+    assert_eq!(by_name("PyPI")["git_ranges"], 2, "Beaker and Flask PYSEC-2023-62 each have a GIT range");
     assert_eq!(by_name("CISA KEV")["records"], 3);
     assert_eq!(by_name("FIRST EPSS")["records"], 2);
 
     let status = json(&vigil(db.path(), &["db", "status", "--format", "json"]));
-    assert_eq!(status["advisories"], 17);
+    assert_eq!(status["advisories"], 19);
     assert_eq!(status["kev_entries"], 3);
     assert_eq!(status["epss_score_date"], "2025-08-01T00:00:00+0000");
     let ecos: Vec<&str> =
@@ -54,7 +54,7 @@ fn update_from_a_local_mirror_then_explain() {
         "{ecos:?}"
     );
     let text = stdout(&vigil(db.path(), &["db", "status"]));
-    assert!(text.contains("schema:     1") && text.contains("advisories: 17"), "{text}");
+    assert!(text.contains("schema:     1") && text.contains("advisories: 19"), "{text}");
 
     // Debian: source package, fixed version exclusive, KEV and EPSS attached.
     let hit = explain(db.path(), "Debian:10", "sudo", "1.8.27-1+deb10u2");
@@ -207,7 +207,7 @@ fn import_works_offline_from_directories_zips_and_files() {
     let kev = fixtures().join("kev/known_exploited_vulnerabilities.json");
     let o = vigil(db.path(), &["db", "import", osv.to_str().unwrap(), kev.to_str().unwrap(), "--format", "json"]);
     let report = json(&o);
-    assert_eq!(report["records"], 17);
+    assert_eq!(report["records"], 19);
     assert_eq!(affected_ids(&explain(db.path(), "Debian:10", "sudo", "1.8.27-1")), ["DSA-4839-1"]);
     // An all.zip takes its ecosystem name from its folder.
     let mirror = mirror();

@@ -206,6 +206,29 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     assert_eq!(report["target"], target);
     assert_eq!(report["summary"]["packages"], 3, "bash, libssl3 and flask");
     let amd_manifest = report["image"]["manifest_digest"].as_str().unwrap().to_owned();
+    // Hand-verified: Flask 1.0 is below PYSEC-2023-62's fix (2.2.5); PYSEC-2019-179 was fixed in 1.0.
+    let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["PYSEC-2023-62"]);
+    // OpenVEX about this image (named by its digest) and one of its packages suppresses the
+    // finding; the same statement about another package does not.
+    let vex = |subcomponent: &str| {
+        let path = dir.path().join(format!("{}.vex.json", subcomponent.replace(['/', ':'], "-")));
+        let doc = serde_json::json!({"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{
+            "vulnerability": {"name": "CVE-2023-30861"}, "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path",
+            "products": [{"@id": format!("{}/team/multi@{amd_manifest}", registry.host),
+                          "subcomponents": [{"@id": subcomponent}]}]}]});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    };
+    let scan_with = |vex: &Path| {
+        let args = ["scan", "--offline", "--format", "json", "--vex", vex.to_str().unwrap(), &target];
+        json(&vigil_env(&db, &args, &[("HOME", home.to_str().unwrap())]))
+    };
+    let suppressed = scan_with(&vex("pkg:pypi/flask"));
+    assert_eq!(suppressed["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(suppressed["suppressed"][0]["by"], "OpenVEX (not_affected)");
+    assert_eq!(scan_with(&vex("pkg:pypi/django"))["findings"].as_array().unwrap().len(), 1);
     assert_eq!(report["image"]["format"], "registry");
     assert_eq!(report["image"]["platform"], "linux/amd64");
     assert_eq!(report["image"]["repository"], format!("{}/team/multi", registry.host));

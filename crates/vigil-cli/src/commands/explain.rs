@@ -40,7 +40,11 @@ pub fn explain(config: &Config, db: &Path, args: &ExplainArgs, quiet: bool) -> R
             }
             entries += 1;
             writeln!(out)?;
-            write!(out, "package {} {} ({} at {})", p.name, p.version, p.cataloger, p.location.path)?;
+            write!(out, "package {} {} ({} at {}", p.name, p.version, p.cataloger, p.location.path)?;
+            if let Some(layer) = &p.location.layer {
+                write!(out, " in layer {layer}")?;
+            }
+            write!(out, ")")?;
             if name != p.name || version != p.version {
                 write!(out, ", looked up as {name} {version}")?;
             }

@@ -202,6 +202,9 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     let out = vigil_env(&db, &["scan", "--offline", "--format", "json", &target], &[("HOME", home.to_str().unwrap())]);
     let table = vigil_env(&db, &["scan", "--offline", &target], &[("HOME", home.to_str().unwrap())]);
     assert!(stdout(&table).contains("image: registry, manifest sha256:"), "{}", stdout(&table));
+    assert!(stdout(&table).contains("/app/requirements.txt  (layer "), "{}", stdout(&table));
+    let explain = vigil_env(&db, &["explain", "PYSEC-2023-62", &target], &[("HOME", home.to_str().unwrap())]);
+    assert!(stdout(&explain).contains("at /app/requirements.txt in layer sha256:"), "{}", stdout(&explain));
     let report = json(&out);
     assert_eq!(report["target"], target);
     assert_eq!(report["summary"]["packages"], 3, "bash, libssl3 and flask");

@@ -112,7 +112,14 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
             })
             .collect();
         writeln!(out)?;
-        writeln!(out, "{location}")?;
+        match findings.first().and_then(|f| f.package.location.layer.as_deref()) {
+            // Image targets: the layer that put the file there, by its short digest.
+            Some(layer) => {
+                let short = layer.split_once(':').map_or(layer, |(_, hex)| hex.get(..12).unwrap_or(hex));
+                writeln!(out, "{location}  (layer {short})")?;
+            }
+            None => writeln!(out, "{location}")?,
+        }
         if !vulns.is_empty() {
             rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns, color)?;
         }

@@ -3,10 +3,12 @@
 //! package URL becomes a package of the OSV ecosystem its type names:
 //! `deb` and `apk` and `rpm` take the release from the `distro` qualifier,
 //! the source package from `upstream` (as Syft and Trivy write them), and
-//! an rpm `epoch` qualifier joins the version.
+//! an rpm `epoch` qualifier joins the version. A `pkg:oci` purl (the
+//! CycloneDX metadata component, the SPDX `CONTAINER` package) names the
+//! image the SBOM describes rather than a package in it.
 
 use serde_json::Value;
-use vigil_core::inventory::{Inventory, Location, Package, SourcePackage};
+use vigil_core::inventory::{ImageMeta, Inventory, Location, Package, SourcePackage};
 
 use crate::os::ecosystem_for;
 
@@ -174,11 +176,39 @@ fn cyclonedx_purls(components: &Value, out: &mut Vec<String>, depth: usize) {
     }
 }
 
+/// The image an SBOM describes, from its `pkg:oci` purl (as Vigil and Trivy
+/// write it): the repository and the manifest digest.
+fn image_from_purl(purl: &str) -> Option<ImageMeta> {
+    let p = parse_purl(purl).filter(|p| p.kind == "oci")?;
+    Some(ImageMeta {
+        format: "sbom".into(),
+        repository: p.qualifier("repository_url").map(str::to_owned),
+        manifest_digest: Some(p.version.clone()).filter(|v| v.starts_with("sha256:")),
+        platform: p.qualifier("arch").map(|a| format!("linux/{a}")),
+        ..ImageMeta::default()
+    })
+}
+
 /// The inventory an SBOM describes; `None` when the JSON is not an SBOM.
 pub fn inventory(doc: &Value, location: &str) -> Option<Inventory> {
     let mut purls = Vec::new();
+    let mut inventory_image = None;
     if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         cyclonedx_purls(&doc["components"], &mut purls, 0);
+        let component = &doc["metadata"]["component"];
+        match component["purl"].as_str() {
+            Some(p) => purls.push(p.to_owned()),
+            // An image without a registry: its manifest digest as the version.
+            None if component["type"] == "container" => {
+                let digest = component["version"].as_str().filter(|v| v.starts_with("sha256:"));
+                inventory_image = Some(ImageMeta {
+                    format: "sbom".into(),
+                    manifest_digest: digest.map(str::to_owned),
+                    ..ImageMeta::default()
+                });
+            }
+            None => {}
+        }
     } else if doc.get("spdxVersion").is_some() {
         for p in doc["packages"].as_array().into_iter().flatten() {
             for r in p["externalRefs"].as_array().into_iter().flatten() {
@@ -192,8 +222,13 @@ pub fn inventory(doc: &Value, location: &str) -> Option<Inventory> {
     } else {
         return None;
     }
-    let mut inventory = Inventory { target: location.to_owned(), ..Inventory::default() };
+    let mut inventory = Inventory { target: location.to_owned(), image: inventory_image, ..Inventory::default() };
     for purl in purls {
+        // The image the SBOM is about, not a package in it.
+        if let Some(image) = image_from_purl(&purl) {
+            inventory.image.get_or_insert(image);
+            continue;
+        }
         match package(&purl, location) {
             Some(p) => inventory.packages.push(p),
             None => inventory.warnings.push(format!("sbom: {location}: {purl}: not a package type Vigil matches")),
@@ -225,6 +260,10 @@ mod tests {
         let mvn = package("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "/x").unwrap();
         assert_eq!((mvn.ecosystem.as_str(), mvn.name.as_str()), ("Maven", "org.apache.logging.log4j:log4j-core"));
         assert!(package("pkg:generic/thing@1", "/x").is_none());
+        let image = image_from_purl("pkg:oci/app@sha256%3Aab12?repository_url=ghcr.io/org/app&arch=arm64").unwrap();
+        assert_eq!(image.repository.as_deref(), Some("ghcr.io/org/app"));
+        assert_eq!(image.manifest_digest.as_deref(), Some("sha256:ab12"));
+        assert_eq!(image.platform.as_deref(), Some("linux/arm64"));
         assert!(package("not a purl", "/x").is_none());
     }
 }

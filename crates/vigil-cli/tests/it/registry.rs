@@ -228,7 +228,8 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
         let args = ["scan", "--offline", "--format", "json", "--vex", vex.to_str().unwrap(), &target];
         json(&vigil_env(&db, &args, &[("HOME", home.to_str().unwrap())]))
     };
-    let suppressed = scan_with(&vex("pkg:pypi/flask"));
+    let flask_vex = vex("pkg:pypi/flask");
+    let suppressed = scan_with(&flask_vex);
     assert_eq!(suppressed["findings"].as_array().unwrap().len(), 0);
     assert_eq!(suppressed["suppressed"][0]["by"], "OpenVEX (not_affected)");
     assert_eq!(scan_with(&vex("pkg:pypi/django"))["findings"].as_array().unwrap().len(), 1);
@@ -250,6 +251,12 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     assert_eq!((component["type"].as_str(), component["purl"].as_str()), (Some("container"), Some(purl.as_str())));
     assert_eq!(component["version"], amd_manifest);
     assert_valid_cyclonedx(&bom);
+    // Scanning that SBOM knows the image again: VEX naming it applies there too.
+    let args = ["scan", "--offline", "--format", "json", "--vex", flask_vex.to_str().unwrap(), bom.to_str().unwrap()];
+    let from_sbom = json(&vigil_env(&db, &args, &[("HOME", home.to_str().unwrap())]));
+    assert_eq!(from_sbom["image"]["manifest_digest"], amd_manifest);
+    assert_eq!(from_sbom["suppressed"][0]["id"], "PYSEC-2023-62");
+    assert_eq!(from_sbom["warnings"], serde_json::json!([]), "the image purl is not taken for a package");
     let spdx = dir.path().join("image.spdx.json");
     let out = vigil_env(home, &["sbom", "--format", "spdx", "--output", spdx.to_str().unwrap(), &target], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -257,6 +264,12 @@ fn anonymous_pulls_choose_the_platform_and_honour_digests() {
     assert_eq!(doc["packages"][0]["primaryPackagePurpose"], "CONTAINER");
     assert_eq!(doc["packages"][0]["externalRefs"][0]["referenceLocator"], purl);
     assert_valid_spdx(&spdx);
+    let args = ["scan", "--offline", "--format", "json", spdx.to_str().unwrap()];
+    let from_spdx = json(&vigil_env(&db, &args, &[("HOME", home.to_str().unwrap())]));
+    assert_eq!(
+        (&from_spdx["image"]["manifest_digest"], &from_spdx["warnings"]),
+        (&serde_json::json!(amd_manifest), &serde_json::json!([]))
+    );
 }
 
 #[test]

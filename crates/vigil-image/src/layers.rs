@@ -3,13 +3,13 @@
 //! whiteouts and opaque directories remove what lower layers put there;
 //! wanted files keep their contents; everything is counted against the caps.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::digest::{Digest, Verify};
 use crate::error::{Error, Result};
-use crate::{Entry, Limits, Node, Selection, Tree};
+use crate::{Entry, Limits, Node, SPOOL_EXECUTABLES_ABOVE, Selection, Tree};
 
 /// Running totals across all layers of one image, shared by the threads
 /// that read its layers.
@@ -243,10 +243,20 @@ pub(crate) fn read_layer(
                 let mut magic = [0u8; 4];
                 entry.read_exact(&mut magic).map_err(|e| fail(format!("{path}: {e}")))?;
                 if magic == *b"\x7fELF" {
-                    let mut bytes = Vec::with_capacity(size as usize);
-                    bytes.extend_from_slice(&magic);
-                    entry.read_to_end(&mut bytes).map_err(|e| fail(format!("{path}: {e}")))?;
-                    sniffed = sniff(&bytes).map(Arc::new);
+                    let io = |e: std::io::Error| fail(format!("{path}: {e}"));
+                    sniffed = if size > SPOOL_EXECUTABLES_ABOVE {
+                        let mut spool =
+                            tempfile::tempfile().map_err(|e| fail(format!("temporary file for {path}: {e}")))?;
+                        spool.write_all(&magic).map_err(io)?;
+                        std::io::copy(&mut entry, &mut spool).map_err(io)?;
+                        (sniff.file)(&spool)
+                    } else {
+                        let mut bytes = Vec::with_capacity(size as usize);
+                        bytes.extend_from_slice(&magic);
+                        entry.read_to_end(&mut bytes).map_err(io)?;
+                        (sniff.bytes)(&bytes)
+                    }
+                    .map(Arc::new);
                 }
             }
             Change::Put(path, Node::File { size, data, sniffed })

@@ -98,8 +98,19 @@ pub struct Tree {
     pub entries: BTreeMap<String, Entry>,
 }
 
-/// Keeps what matters of an executable's contents (embedded build metadata, say), or nothing.
-pub type Sniffer = fn(&[u8]) -> Option<Vec<u8>>;
+/// Keeps what matters of an executable's contents (embedded build metadata,
+/// say), or nothing: from its bytes, or from a file it was spooled to.
+#[derive(Clone, Copy)]
+pub struct Sniffer {
+    /// For executables up to [`SPOOL_EXECUTABLES_ABOVE`] bytes, read into memory.
+    pub bytes: fn(&[u8]) -> Option<Vec<u8>>,
+    /// For larger ones, spooled to an anonymous temporary file so memory stays flat.
+    pub file: fn(&std::fs::File) -> Option<Vec<u8>>,
+}
+
+/// Executables larger than this are spooled to a temporary file for the
+/// sniffer instead of being held in memory (layers are read four at a time).
+pub const SPOOL_EXECUTABLES_ABOVE: u64 = 32 << 20;
 
 /// Which files' contents to keep, and a name for that choice: cached
 /// layers are only reused for the same `id`.

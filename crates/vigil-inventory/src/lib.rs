@@ -213,7 +213,8 @@ pub fn inventory_registry(
 
 /// What images keep: the files catalogers read, and the metadata of binaries.
 fn selection(id: &str) -> vigil_image::Selection<'_> {
-    vigil_image::Selection { wanted: &wanted, sniff: Some(catalogers::binary::sniff), id }
+    let sniffer = vigil_image::Sniffer { bytes: catalogers::binary::sniff, file: catalogers::binary::sniff_file };
+    vigil_image::Selection { wanted: &wanted, sniff: Some(sniffer), id }
 }
 
 /// The inventory of an image in a local Docker or Podman engine, exported through its API.

@@ -107,13 +107,19 @@ fn binaries_in_a_directory_match_go_version_and_the_lockfile() {
 
 /// A docker-archive with one layer holding the binaries (and a 0644 copy).
 fn image(dir: &Path) -> PathBuf {
+    let files = [
+        ("usr/local/bin/gohello", binary("gohello"), 0o755),
+        ("opt/app/rusthello", binary("rusthello"), 0o755),
+        ("srv/copy", binary("gohello"), 0o644),
+    ];
+    image_of(dir, &files)
+}
+
+/// A docker-archive with one layer of `(path, contents, mode)` files.
+fn image_of(dir: &Path, files: &[(&str, Vec<u8>, u32)]) -> PathBuf {
     let mut b = tar::Builder::new(Vec::new());
-    for (path, name, mode) in [
-        ("usr/local/bin/gohello", "gohello", 0o755),
-        ("opt/app/rusthello", "rusthello", 0o755),
-        ("srv/copy", "gohello", 0o644),
-    ] {
-        let data = binary(name);
+    for (path, data, mode) in files {
+        let (path, mode) = (*path, *mode);
         let mut h = tar::Header::new_ustar();
         h.set_size(data.len() as u64);
         h.set_mode(mode);
@@ -153,6 +159,23 @@ fn binaries_in_an_image_are_read_as_the_layer_streams_and_cached() {
     let (cached, info) = inventory_image(&path, &options).unwrap();
     assert_eq!(info.cached_layers, 1);
     assert_eq!((found(&first), found(&cached)), (want.clone(), want));
+}
+
+#[test]
+fn large_binaries_in_images_are_spooled_not_held() {
+    // Past vigil_image::SPOOL_EXECUTABLES_ABOVE an executable goes to a temporary file for the
+    // sniffer; the real binary, padded with zeros after its last section, must read the same.
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = binary("rusthello");
+    big.resize(vigil_image::SPOOL_EXECUTABLES_ABOVE as usize + (1 << 20), 0);
+    let files = [("opt/big/rusthello", big, 0o755), ("opt/small/rusthello", binary("rusthello"), 0o755)];
+    let (inv, _) = inventory_image(&image_of(dir.path(), &files), &Options::default()).unwrap();
+    let crates = |dir: &str| -> Vec<String> {
+        let found = inv.packages.iter().filter(|p| p.location.path.starts_with(dir));
+        found.map(|p| format!("{} {}", p.name, p.version)).collect()
+    };
+    assert_eq!(crates("/opt/big/"), ["itoa 1.0.19", "smallvec 1.6.0"]);
+    assert_eq!(crates("/opt/big/"), crates("/opt/small/"));
 }
 
 #[test]

@@ -87,6 +87,10 @@ pub struct ImageArgs {
     /// Talk plain HTTP to the registry (always done for 127.0.0.1 and localhost)
     #[arg(long)]
     pub insecure_registry: bool,
+    /// Pull REGISTRY's images from MIRROR first (repeatable; e.g. docker.io=mirror.internal:5000)
+    #[arg(long, env = "VIGIL_REGISTRY_MIRROR", value_delimiter = ',', value_name = "REGISTRY=MIRROR",
+          value_parser = vigil_image::registry::parse_mirror)]
+    pub registry_mirror: Vec<(String, String)>,
     /// Read every image layer again instead of taking it from the layer cache
     #[arg(long)]
     pub no_cache: bool,

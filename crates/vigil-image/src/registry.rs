@@ -150,6 +150,21 @@ pub struct RegistryOptions {
     pub credentials: Option<Credentials>,
     /// Use `http://` instead of `https://` (always so for loopback registries).
     pub plain_http: bool,
+    /// Mirrors to try first, in order, for a registry: `(registry, mirror host)`,
+    /// such as `("docker.io", "mirror.internal:5000")`.
+    pub mirrors: Vec<(String, String)>,
+}
+
+/// Parses `REGISTRY=MIRROR` (`docker.io=mirror.internal:5000`).
+pub fn parse_mirror(text: &str) -> std::result::Result<(String, String), String> {
+    let (registry, mirror) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not REGISTRY=MIRROR (docker.io=mirror.internal:5000)"))?;
+    let host_ok = |h: &str| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !host_ok(registry) || !host_ok(mirror) {
+        return Err(format!("{text:?}: registry and mirror are host names, with a port if needed"));
+    }
+    Ok((registry.to_owned(), mirror.to_owned()))
 }
 
 /// The credentials `docker login` or `podman login` stored for `registry`:
@@ -462,10 +477,35 @@ pub fn pull(
     selection: &Selection<'_>,
     options: &ReadOptions<'_>,
 ) -> Result<(Tree, ImageInfo)> {
-    let client = Client::new(reference, registry);
     let image = reference.to_string();
     let mut info = ImageInfo { format: "registry".into(), ..ImageInfo::default() };
-    let (doc, digest) = client.manifest(&reference.manifest_ref(), reference.digest.as_ref())?;
+    // The configured mirrors first, then the registry itself; the first to give the manifest serves the image.
+    let candidates: Vec<Reference> = registry
+        .mirrors
+        .iter()
+        .filter(|(origin, _)| *origin == reference.registry)
+        .map(|(_, mirror)| Reference { registry: mirror.clone(), ..reference.clone() })
+        .chain(std::iter::once(reference.clone()))
+        .collect();
+    let mut failures = Vec::new();
+    let (client, doc, digest) = loop {
+        let Some(candidate) = candidates.get(failures.len()) else {
+            return Err(Error::Registry { reference: image, message: failures.join("; ") });
+        };
+        let client = Client::new(candidate, registry);
+        match client.manifest(&reference.manifest_ref(), reference.digest.as_ref()) {
+            Ok((doc, digest)) => break (client, doc, digest),
+            Err(e) if candidates.len() > 1 => failures.push(format!("from {}: {e}", candidate.registry)),
+            Err(e) => return Err(e),
+        }
+    };
+    if !failures.is_empty() {
+        info.warnings.push(format!(
+            "mirrors failed, pulled from {} instead: {}",
+            client.reference.registry,
+            failures.join("; ")
+        ));
+    }
     info.manifest_digest = Some(digest.to_string());
     let manifest = |digest: &Digest| client.manifest(&digest.to_string(), Some(digest)).map(|(doc, _)| doc);
     let config = |digest: &Digest| client.json_blob(digest);
@@ -559,6 +599,13 @@ mod tests {
         let err = Client::new(&reference, &RegistryOptions::default()).manifest("1", None).unwrap_err().to_string();
         assert!(err.contains("HTTP 429") && err.contains("limits requests"), "{err}");
         assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), ATTEMPTS as usize);
+    }
+
+    #[test]
+    fn mirrors_are_host_pairs() {
+        assert_eq!(parse_mirror("docker.io=127.0.0.1:5000").unwrap(), ("docker.io".into(), "127.0.0.1:5000".into()));
+        assert!(parse_mirror("docker.io").is_err());
+        assert!(parse_mirror("docker.io=http://x/").is_err());
     }
 
     #[test]

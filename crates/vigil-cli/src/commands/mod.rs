@@ -42,6 +42,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
                 .zip(image.password.clone())
                 .map(|(username, password)| Credentials { username, password }),
             plain_http: image.insecure_registry,
+            mirrors: image.registry_mirror.clone(),
         },
         progress: Some(std::sync::Arc::new(crate::progress::Bars::new(quiet))),
         max_file_bytes: image.max_file_mib.saturating_mul(1 << 20),

@@ -509,3 +509,27 @@ fn one_image_of_a_layout_or_archive_holding_several() {
     let a = json(&vigil_env(home, &["sbom", "--format", "json", &format!("{archive}:a:1")], &[]));
     assert_eq!(names(&a), ["flask 1.0"], "a tag matches without its registry");
 }
+
+#[test]
+fn docker_hub_images_come_from_a_mirror() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start("");
+    let (layout, _) = multi_platform_layout(dir.path());
+    // As a pull-through cache or an air-gapped copy of Docker Hub holds `library/` images.
+    registry.push(&format!("oci:{}:1", layout.display()), "library/mirrored:1", None);
+    let home = dir.path();
+    let mirror = format!("docker.io={}", registry.host);
+    let out = vigil_env(home, &["sbom", "--format", "json", "--registry-mirror", &mirror, "mirrored:1"], &[]);
+    assert!(names(&json(&out)).contains(&"flask 1.0".to_owned()));
+    // A dead mirror first: the next one serves, and the report says what failed.
+    let both = format!("docker.io=127.0.0.1:1,{mirror}");
+    let out =
+        vigil_env(home, &["sbom", "--format", "json", "--no-cache", "mirrored:1"], &[("VIGIL_REGISTRY_MIRROR", &both)]);
+    let doc = json(&out);
+    assert!(names(&doc).contains(&"flask 1.0".to_owned()));
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("mirrors failed") && warnings.contains("from 127.0.0.1:1"), "{warnings}");
+}

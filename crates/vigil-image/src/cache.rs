@@ -19,6 +19,8 @@ use crate::layers::{Change, Layer};
 
 const MAGIC: &[u8] = b"vigil-layer-v2\n";
 const END: &[u8] = b"end\n";
+/// The name prefix of layers being written.
+const TMP_PREFIX: &str = ".tmp-";
 
 /// A directory of cached layers.
 #[derive(Debug, Clone)]
@@ -63,14 +65,11 @@ impl LayerCache {
     /// next time, so they are returned for the caller to report, not fatal.
     pub(crate) fn put(&self, diff_id: &Digest, selection: &str, layer: &Layer) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let target = self.path(diff_id, selection);
-        let mut tmp = tempfile_in(&self.dir)?;
-        tmp.1.write_all(&encode(layer))?;
-        tmp.1.sync_all()?;
-        drop(tmp.1);
-        std::fs::rename(&tmp.0, &target).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp.0);
-        })
+        // Named so that `clear` finds what a crash left behind; deleted when dropped unpersisted.
+        let mut tmp = tempfile::Builder::new().prefix(TMP_PREFIX).tempfile_in(&self.dir)?;
+        tmp.write_all(&encode(layer))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(self.path(diff_id, selection)).map(drop).map_err(|e| e.error)
     }
 
     /// The number of cached layers and their total size in bytes.
@@ -111,23 +110,13 @@ impl LayerCache {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let stale = entry.metadata()?.modified().is_ok_and(|m| m <= cutoff);
-            if (name.ends_with(".layer") || name.starts_with(".tmp-")) && stale {
+            if (name.ends_with(".layer") || name.starts_with(TMP_PREFIX)) && stale {
                 std::fs::remove_file(entry.path())?;
                 removed += u64::from(name.ends_with(".layer"));
             }
         }
         Ok(removed)
     }
-}
-
-/// A new temporary file in `dir`, named so that `clear` finds leftovers.
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let path = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
-    Ok((path, file))
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {

@@ -135,18 +135,40 @@ impl Engine {
         }
     }
 
-    /// Whether the engine has an image by that name or id.
-    pub fn has(&self, name: &str) -> Result<bool> {
-        self.inspect(name).map(|i| i.is_some())
-    }
-
-    /// Reads the image `name`: from the layer cache alone when the engine's
-    /// `diff_id`s are all there, else by exporting it and reading the
-    /// archive as [`crate::open`] does.
+    /// Reads the image `name`, which this engine must have.
     pub fn open(&self, name: &str, selection: &Selection<'_>, options: &ReadOptions<'_>) -> Result<(Tree, ImageInfo)> {
         let details = self.inspect(name)?.ok_or_else(|| {
             self.fail(format!("has no image {name} (`docker images` or `podman images` list what it has)"))
         })?;
+        self.read(name, &details, selection, options)
+    }
+
+    /// Reads the image `name` from the first engine of `kinds` that has it
+    /// (an engine that does not answer counts as not having it); `None` when none has.
+    pub fn open_any(
+        kinds: &[Kind],
+        name: &str,
+        selection: &Selection<'_>,
+        options: &ReadOptions<'_>,
+    ) -> Result<Option<(Tree, ImageInfo)>> {
+        for engine in Engine::all(kinds) {
+            if let Ok(Some(details)) = engine.inspect(name) {
+                return engine.read(name, &details, selection, options).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads an image the engine described as `details`: from the layer
+    /// cache alone when the engine's `diff_id`s are all there, else by
+    /// exporting it and reading the archive as [`crate::open`] does.
+    fn read(
+        &self,
+        name: &str,
+        details: &Value,
+        selection: &Selection<'_>,
+        options: &ReadOptions<'_>,
+    ) -> Result<(Tree, ImageInfo)> {
         let strings = |v: &Value| -> Vec<String> {
             v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_owned)).collect()
         };

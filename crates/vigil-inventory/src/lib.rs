@@ -230,6 +230,16 @@ pub fn inventory_engine(
     Ok(image_inventory(tree, info, name.to_owned(), options))
 }
 
+/// The inventory of the image `name` from the first local Docker or Podman
+/// engine that has it; `None` when none does (or none runs).
+pub fn inventory_local_image(name: &str, options: &Options) -> Result<Option<(Inventory, vigil_image::ImageInfo)>> {
+    use vigil_image::engine::{Engine, Kind};
+    let id = selection_id(options);
+    let found = Engine::open_any(&[Kind::Docker, Kind::Podman], name, &selection(&id), &options.image_options())
+        .map_err(|e| Error::Path { path: name.to_owned(), message: e.to_string() })?;
+    Ok(found.map(|(tree, info)| image_inventory(tree, info, name.to_owned(), options)))
+}
+
 fn selection_id(options: &Options) -> String {
     // Every cataloger and format id is part of it, so adding one invalidates layers cached without its files.
     let catalogers: Vec<&str> = CATALOGERS.iter().map(|c| c.id).collect();

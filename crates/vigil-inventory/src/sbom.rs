@@ -88,6 +88,8 @@ impl Purl {
 fn package(purl: &str, location: &str) -> Option<Package> {
     let p = parse_purl(purl)?;
     let ns = p.namespace.clone();
+    // npm scopes, Go module paths and Composer vendors are part of the name.
+    let joined = ns.as_ref().map_or_else(|| p.name.clone(), |n| format!("{n}/{}", p.name));
     let source = |version: &str| {
         p.qualifier("upstream").map(|u| match u.split_once('@') {
             Some((n, v)) => SourcePackage { name: n.to_owned(), version: v.to_owned() },
@@ -96,25 +98,11 @@ fn package(purl: &str, location: &str) -> Option<Package> {
     };
     let (ecosystem, name, version, source, cataloger) = match p.kind.as_str() {
         "cargo" => ("crates.io".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
-        "npm" => (
-            "npm".to_owned(),
-            ns.map_or(p.name.clone(), |n| format!("{n}/{}", p.name)),
-            p.version.clone(),
-            None,
-            "sbom",
-        ),
+        "npm" => ("npm".to_owned(), joined, p.version.clone(), None, "sbom"),
         "pypi" => ("PyPI".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
-        "golang" => {
-            ("Go".to_owned(), ns.map_or(p.name.clone(), |n| format!("{n}/{}", p.name)), p.version.clone(), None, "sbom")
-        }
+        "golang" => ("Go".to_owned(), joined, p.version.clone(), None, "sbom"),
         "gem" => ("RubyGems".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
-        "composer" => (
-            "Packagist".to_owned(),
-            ns.map_or(p.name.clone(), |n| format!("{n}/{}", p.name)),
-            p.version.clone(),
-            None,
-            "sbom",
-        ),
+        "composer" => ("Packagist".to_owned(), joined, p.version.clone(), None, "sbom"),
         "nuget" => ("NuGet".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
         "maven" => (
             "Maven".to_owned(),

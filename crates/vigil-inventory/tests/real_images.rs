@@ -5,11 +5,10 @@
 //! image form gives the same inventory as the directory.
 
 mod common;
-use common::dpkg_lines;
+use common::{comparable, dpkg_lines};
 
 use std::path::{Path, PathBuf};
 
-use vigil_core::inventory::Inventory;
 use vigil_inventory::{Options, inventory_dir, inventory_image};
 
 /// The built rootfs directory, or a loud skip (a failure under `VIGIL_REQUIRE_ORACLES`).
@@ -28,16 +27,6 @@ fn built() -> Option<PathBuf> {
             None
         }
     }
-}
-
-fn comparable(inv: &Inventory) -> Vec<String> {
-    let mut v: Vec<String> = inv
-        .packages
-        .iter()
-        .map(|p| format!("{} {} {} {}", p.purl, p.ecosystem, p.location.path, p.cataloger))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

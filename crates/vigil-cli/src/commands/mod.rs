@@ -86,11 +86,12 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         // As `docker run` would: an image the local engine has is the one scanned.
         let local = match forced {
             Some(_) => None,
-            None => Engine::all(&[Kind::Docker, Kind::Podman]).into_iter().find(|e| e.has(name).unwrap_or(false)),
+            None => {
+                vigil_inventory::inventory_local_image(name, &options).with_context(|| format!("reading {target}"))?
+            }
         };
         match local {
-            Some(engine) => vigil_inventory::inventory_engine(&engine, name, &options)
-                .with_context(|| format!("reading {target}"))?,
+            Some(found) => found,
             None => vigil_inventory::inventory_registry(&reference, &options)
                 .context("not a file or directory here, and pulling it from its registry failed")?,
         }

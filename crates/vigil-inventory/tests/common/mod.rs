@@ -30,3 +30,14 @@ pub fn mutate(mut data: Vec<u8>, flips: &[(usize, u8)], cut: Option<usize>) -> V
     }
     data
 }
+
+/// `purl ecosystem path cataloger` of every package, sorted: what two forms of one target must share.
+pub fn comparable(inv: &Inventory) -> Vec<String> {
+    let mut v: Vec<String> = inv
+        .packages
+        .iter()
+        .map(|p| format!("{} {} {} {}", p.purl, p.ecosystem, p.location.path, p.cataloger))
+        .collect();
+    v.sort();
+    v
+}

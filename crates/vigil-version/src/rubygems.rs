@@ -1,7 +1,9 @@
 //! RubyGems ordering, as `Gem::Version#<=>`.
 //!
-//! The version is split into digit and letter runs (`1.0.a10` is
-//! `[1, 0, "a", 10]`); trailing zeros of the numeric part and of the
+//! Every `-` is first read as `.pre.`, as RubyGems rewrites it
+//! (`1.0-rc1` is `1.0.pre.rc1`, a pre-release that sorts above `1.0.rc1`, and
+//! `1.0-1` is below `1.0`). The version is then split into digit and letter runs
+//! (`1.0.a10` is `[1, 0, "a", 10]`); trailing zeros of the numeric part and of the
 //! pre-release part are dropped; a letter segment makes a pre-release and
 //! sorts below any number; a missing segment counts as 0.
 
@@ -27,6 +29,10 @@ fn segments(s: &str) -> Vec<Segment<'_>> {
             let (run, after) = take_while(rest, |b| b.is_ascii_alphabetic());
             out.push(Segment::Str(run));
             rest = after;
+        } else if c == b'-' {
+            // `gsub("-", ".pre.")` in `Gem::Version.new`.
+            out.push(Segment::Str("pre"));
+            rest = &rest[1..];
         } else {
             rest = &rest[rest.chars().next().map_or(1, char::len_utf8)..];
         }

@@ -1,6 +1,6 @@
 //! Cross-checks against the ecosystems' own tools on generated pairs:
-//! `dpkg --compare-versions`, rpm's `labelCompare` (Debian's python3-rpm)
-//! and Python `packaging` (python3-packaging).
+//! `dpkg --compare-versions`, rpm's `labelCompare` (Debian's python3-rpm),
+//! Python `packaging` (python3-packaging) and Ruby's `Gem::Version`.
 //!
 //! `scripts/test.sh` installs the tools and sets `VIGIL_REQUIRE_ORACLES=1`,
 //! so in CI a missing tool fails the test. A bare `cargo test` without the
@@ -159,4 +159,29 @@ for line in sys.stdin:
     let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     let answers = run_lines(Command::new(PYTHON).args(["-c", program]), &input);
     check(Scheme::Pep440, &pairs, &answers);
+}
+
+#[test]
+fn rubygems_agrees_with_gem_version() {
+    if !tool_available("ruby", Command::new("ruby").arg("--version")) {
+        return;
+    }
+    // Every pre-release spelling Gem::Version accepts: letters after a dot or glued to a
+    // number (`1.0.rc1`, `1.0rc`), split from their number (`1.0.rc.1`), and everything
+    // after a `-` (`1.0-rc1`, `1.0-1`, `1.0-rc-1`, `1.0.a-b.2`), mixed case included.
+    let pairs = pairs(
+        "[0-9]{1,2}(\\.[0-9]{1,2}){1,2}((\\.?(a|b|rc|pre|alpha|beta|Beta|RC)[0-9]{0,2})(\\.[0-9a-c]{1,2}){0,1})?\
+         (-((a|b|rc|pre|beta|RC)[0-9]{0,2}|[0-9]{1,2})([.-]((a|rc|pre)[0-9]{0,1}|[0-9]{1,2})){0,2})?",
+        1000,
+        |v| if v.contains('-') { v.replace('-', ".pre.") } else { format!("{v}.0") },
+    );
+    let program = r#"
+STDIN.each_line do |line|
+  a, b = line.split.map { |v| Gem::Version.new(v) }
+  puts({ -1 => "<", 0 => "=", 1 => ">" }.fetch(a <=> b))
+end
+"#;
+    let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
+    let answers = run_lines(Command::new("ruby").args(["-e", program]), &input);
+    check(Scheme::RubyGems, &pairs, &answers);
 }

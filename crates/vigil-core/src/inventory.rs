@@ -47,6 +47,11 @@ pub struct Package {
     pub name: String,
     /// Installed version (for RPM: `[epoch:]version-release`).
     pub version: String,
+    /// Where the version was read, when not from the package's own record:
+    /// a Go binary built without a module version says it through a
+    /// `-ldflags -X ...Version=` build setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_source: Option<String>,
     /// OSV ecosystem (`Debian:12`, `Alpine:v3.18`, `crates.io`, ...); the
     /// base name alone when the OS release is unknown.
     pub ecosystem: String,

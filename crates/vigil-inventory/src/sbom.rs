@@ -140,6 +140,7 @@ fn package(purl: &str, location: &str) -> Option<Package> {
     Some(Package {
         name,
         version,
+        version_source: None,
         ecosystem,
         purl: purl.to_owned(),
         source,

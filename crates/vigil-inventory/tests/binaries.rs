@@ -196,6 +196,45 @@ fn a_binary_is_a_target_of_its_own() {
     assert!(err.contains("without Go build information or a cargo-auditable dependency list"), "{err}");
 }
 
+#[test]
+fn main_module_versions_stamped_with_ldflags() {
+    // Real binaries: one whose module version is `(devel)`, one built outside module mode as
+    // the docker CLI is (no module list at all). The version is in the `-ldflags` build
+    // setting, which `go version -m` (when installed) shows as recorded.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, want) in [
+        (
+            "gostamped",
+            "example.com/vigil/stamped v2.3.4 pkg:golang/example.com/vigil/stamped@v2.3.4 \
+             go build -ldflags -X main.version",
+        ),
+        (
+            "gocli",
+            "github.com/docker/cli v20.10.8 pkg:golang/github.com/docker/cli@v20.10.8 \
+             go build -ldflags -X github.com/docker/cli/cli/version.Version; built outside module mode, \
+             module github.com/docker/cli named after the package github.com/docker/cli/cmd/docker",
+        ),
+    ] {
+        let exe = dir.path().join(name);
+        write_exe(&exe, &binary(name), 0o755);
+        let recorded = std::fs::read_to_string(fixtures().join(format!("{name}.go-version-m.txt"))).unwrap();
+        let ldflags = |text: &str| text.lines().find(|l| l.contains("\tbuild\t-ldflags=")).map(str::to_owned);
+        match std::process::Command::new("go").args(["version", "-m"]).arg(&exe).output() {
+            Ok(out) if out.status.success() => {
+                assert_eq!(ldflags(&String::from_utf8_lossy(&out.stdout)), ldflags(&recorded), "{name}")
+            }
+            _ => assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "go is not installed"),
+        }
+        let inv = inventory_file(&exe, &Options::default()).unwrap();
+        let got: Vec<String> = inv
+            .packages
+            .iter()
+            .map(|p| format!("{} {} {} {}", p.name, p.version, p.purl, p.version_source.as_deref().unwrap_or("-")))
+            .collect();
+        assert_eq!(got, ["stdlib 1.19.8 pkg:golang/stdlib@1.19.8 -", want], "{name}");
+    }
+}
+
 /// A varint-length-prefixed string and the rest.
 fn varint_string(data: &[u8]) -> (&[u8], &[u8]) {
     let (mut len, mut i) = (0usize, 0);

@@ -565,6 +565,51 @@ fn almalinux_rpm_with_epoch_via_sbom() {
     assert_eq!(report["findings"][0]["package"]["version"], "1:3.0.7-16.el9_2");
 }
 
+/// A Go binary fixture of the inventory crate, unpacked into `dir`.
+fn go_binary(dir: &Path, name: &str) -> std::path::PathBuf {
+    let fixture = format!("../vigil-inventory/tests/fixtures/binaries/{name}.gz");
+    let gz = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).unwrap();
+    let exe = dir.join(name);
+    std::fs::write(&exe, bytes).unwrap();
+    exe
+}
+
+#[test]
+fn a_go_binary_built_outside_module_mode_is_matched_by_its_ldflags_version() {
+    // Built at the docker CLI's package path as the docker CLI is (GOPATH mode, version in
+    // -ldflags -X): GO-2024-2912 (github.com/docker/cli, fixed 20.10.9) affects 20.10.8, and
+    // every format says where the version came from.
+    let dir = tempfile::tempdir().unwrap();
+    database(dir.path());
+    let go = fixtures().join("accuracy/go");
+    assert!(
+        vigil(dir.path(), &["db", "import", fixtures().join("osv").to_str().unwrap(), go.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let exe = go_binary(dir.path(), "gocli");
+    let target = exe.to_str().unwrap();
+    let report = json(&vigil(dir.path(), &["scan", target, "--format", "json"]));
+    let cli = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "GO-2024-2912").unwrap();
+    assert_eq!(cli["package"]["name"], "github.com/docker/cli");
+    assert_eq!(cli["package"]["version"], "v20.10.8");
+    let source = cli["package"]["version_source"].as_str().unwrap();
+    assert!(source.starts_with("go build -ldflags -X github.com/docker/cli/cli/version.Version"), "{source}");
+    let table = stdout(&vigil(dir.path(), &["scan", target]));
+    assert!(table.contains("github.com/docker/cli v20.10.8: version read from go build -ldflags -X"), "{table}");
+    for (format, needle) in [
+        ("sarif", "installed version read from go build -ldflags -X"),
+        ("markdown", "v20.10.8 (from go build -ldflags -X"),
+        ("junit", "installed version v20.10.8 read from go build -ldflags -X"),
+        ("cyclonedx", "vigil:version:source"),
+    ] {
+        let out = stdout(&vigil(dir.path(), &["scan", target, "--format", format]));
+        assert!(out.contains(needle), "{format}: {out}");
+    }
+}
+
 #[test]
 fn a_go_binary_is_matched_by_its_go_version_and_modules() {
     // The real Go 1.19.8 binary with golang.org/x/text v0.7.0. Hand-verified against the
@@ -573,14 +618,7 @@ fn a_go_binary_is_matched_by_its_go_version_and_modules() {
     // in 1.19.8 itself and GO-2022-1059 in x/text 0.3.8, so they do not.
     let dir = tempfile::tempdir().unwrap();
     database(dir.path());
-    let gz = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-inventory/tests/fixtures/binaries/gohello.gz"),
-    )
-    .unwrap();
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).unwrap();
-    let exe = dir.path().join("gohello");
-    std::fs::write(&exe, bytes).unwrap();
+    let exe = go_binary(dir.path(), "gohello");
     let report = json(&vigil(dir.path(), &["scan", exe.to_str().unwrap(), "--format", "json"]));
     let mut found = ids(&report);
     found.sort();

@@ -74,6 +74,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
         found.packages.push(Package {
             name: (*name).to_owned(),
             version: (*version).to_owned(),
+            version_source: None,
             ecosystem: ecosystem.clone(),
             purl,
             source: Some(SourcePackage {

@@ -91,6 +91,7 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
         out.push(Package {
             name: name.to_owned(),
             version: version.to_owned(),
+            version_source: None,
             ecosystem: ecosystem.clone(),
             purl,
             source: Some(

@@ -62,6 +62,9 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
             json!({"name": "vigil:location:path", "value": p.location.path}),
             json!({"name": "vigil:cataloger", "value": p.cataloger}),
         ];
+        if let Some(source) = &p.version_source {
+            properties.push(json!({"name": "vigil:version:source", "value": source}));
+        }
         if let Some(layer) = &p.location.layer {
             properties.push(json!({"name": "vigil:location:layer", "value": layer}));
         }

@@ -65,6 +65,10 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}],
             "comment": format!("found by {} at {}", p.cataloger, p.location.path),
         });
+        if let Some(source) = &p.version_source {
+            pkg["comment"] =
+                json!(format!("found by {} at {}; version read from {source}", p.cataloger, p.location.path));
+        }
         if let Some(s) = &p.source {
             pkg["sourceInfo"] = json!(format!("built from source package {} {}", s.name, s.version));
         }

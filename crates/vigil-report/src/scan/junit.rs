@@ -54,13 +54,17 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             let fixed = if f.fixed.is_empty() { "no fix yet".to_owned() } else { f.fixed.join(", ") };
             let summary = f.summary.clone().unwrap_or_default();
             if f.kind == Kind::Vulnerability {
+                let mut lines = vec![summary.clone(), format!("fixed in: {fixed}")];
+                if let Some(source) = &f.package.version_source {
+                    lines.push(format!("installed version {} read from {source}", f.package.version));
+                }
+                let body: Vec<String> = lines.iter().map(|l| xml(l)).collect();
                 writeln!(
                     out,
-                    "      <failure type=\"{}\" message=\"{}\">{}&#10;fixed in: {}</failure>",
+                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                     xml(f.severity.as_str()),
                     xml(&format!("{} ({})", f.id, f.severity)),
-                    xml(&summary),
-                    xml(&fixed)
+                    body.join("&#10;")
                 )?;
             } else {
                 writeln!(

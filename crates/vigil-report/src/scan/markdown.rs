@@ -20,6 +20,14 @@ fn fix(f: &Finding) -> String {
     }
 }
 
+/// The installed version, and where it was read when not from the package's own record.
+fn installed(f: &Finding) -> String {
+    match &f.package.version_source {
+        Some(source) => format!("{} (from {source})", f.package.version),
+        None => f.package.version.clone(),
+    }
+}
+
 pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
     let s = &report.summary;
     writeln!(out, "### Vigil: {}", cell(&report.target))?;
@@ -47,7 +55,7 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
                 cell(&f.id),
                 cell(&f.id),
                 cell(&f.package.name),
-                cell(&f.package.version),
+                cell(&installed(f)),
                 cell(&fix(f)),
                 exploited,
                 cell(&f.package.location.path)

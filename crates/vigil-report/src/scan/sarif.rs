@@ -63,6 +63,9 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             if f.fixed.is_empty() { "no fix yet".to_owned() } else { format!("fixed in {}", f.fixed.join(", ")) };
         let mut message =
             format!("{} {} is affected by {} ({}); {fixed}", f.package.name, f.package.version, f.id, f.severity);
+        if let Some(source) = &f.package.version_source {
+            message.push_str(&format!("; installed version read from {source}"));
+        }
         if let Some(k) = &f.kev {
             message.push_str(&format!("; known exploited (CISA KEV, added {})", k.date_added));
         }

@@ -123,6 +123,14 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
         if !vulns.is_empty() {
             rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns, color)?;
         }
+        let mut noted = std::collections::BTreeSet::new();
+        for p in findings.iter().map(|f| &f.package) {
+            if let Some(source) = &p.version_source
+                && noted.insert((&p.name, &p.version))
+            {
+                writeln!(out, "  {} {}: version read from {source}", p.name, p.version)?;
+            }
+        }
         if !info.is_empty() {
             writeln!(out, "  informational (not vulnerabilities):")?;
             rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "KIND", "SUMMARY"], &info, color)?;

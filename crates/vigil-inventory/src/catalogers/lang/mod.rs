@@ -43,12 +43,14 @@ pub struct Dep {
     pub name: String,
     /// Exact version.
     pub version: String,
+    /// Where the version was read, when not from the dependency's own record.
+    pub version_source: Option<String>,
 }
 
 impl Dep {
     /// A dependency.
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> Dep {
-        Dep { name: name.into(), version: version.into() }
+        Dep { name: name.into(), version: version.into(), version_source: None }
     }
 }
 
@@ -128,6 +130,7 @@ pub(crate) fn package(ecosystem: &str, id: &str, path: &str, dep: Dep) -> Packag
         ecosystem: ecosystem.to_owned(),
         name: dep.name,
         version: dep.version,
+        version_source: dep.version_source,
         source: None,
         arch: None,
         license: None,

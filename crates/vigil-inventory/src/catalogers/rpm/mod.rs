@@ -201,6 +201,7 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
         license: header.string(TAG_LICENSE),
         name,
         version: evr,
+        version_source: None,
         ecosystem,
         purl,
         arch,

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+pub mod credentials;
 mod digest;
 pub mod engine;
 mod error;

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
+use crate::credentials::{IDENTITY_TOKEN_USER, Lookup};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::manifest::{Fetch, layer_sources};
@@ -167,48 +168,14 @@ pub fn parse_mirror(text: &str) -> std::result::Result<(String, String), String>
     Ok((registry.to_owned(), mirror.to_owned()))
 }
 
-/// The credentials `docker login` or `podman login` stored for `registry`:
-/// `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`, then
-/// `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`). Only inline
-/// `auth` entries are read; credential helper programs are not run.
-pub fn stored_credentials(registry: &str) -> Option<Credentials> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
-    let files = [
-        env("REGISTRY_AUTH_FILE"),
-        env("XDG_RUNTIME_DIR").map(|d| d.join("containers/auth.json")),
-        env("DOCKER_CONFIG")
-            .map(|d| d.join("config.json"))
-            .or_else(|| env("HOME").map(|h| h.join(".docker/config.json"))),
-    ];
-    credentials_in(&files.into_iter().flatten().collect::<Vec<_>>(), registry)
-}
-
-/// The first inline credentials for `registry` in the auth files `files`.
-fn credentials_in(files: &[std::path::PathBuf], registry: &str) -> Option<Credentials> {
-    let hub = registry == "docker.io";
-    files.iter().find_map(|file| {
-        let text = std::fs::read(file).ok()?;
-        let doc: Value = serde_json::from_slice(&text).ok()?;
-        doc["auths"].as_object()?.iter().find_map(|(key, entry)| {
-            let host = key.trim_start_matches("https://").trim_start_matches("http://");
-            let host = host.split('/').next().unwrap_or_default();
-            let same = host == registry || (hub && matches!(host, "index.docker.io" | "registry-1.docker.io"));
-            if !same {
-                return None;
-            }
-            let decoded = BASE64.decode(entry["auth"].as_str()?).ok()?;
-            let (user, pass) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-            Some(Credentials { username: user.to_owned(), password: pass.to_owned() })
-        })
-    })
-}
-
 /// One repository's API, with the authorization it has earned.
 struct Client {
     agent: ureq::Agent,
     base: String,
     reference: Reference,
     credentials: Option<Credentials>,
+    /// Why stored credentials could not be had (a credential helper that failed), for messages.
+    credential_notes: Vec<String>,
     authorization: Mutex<Option<String>>,
 }
 
@@ -268,11 +235,16 @@ impl Client {
             .build()
             .into();
         let scheme = if options.plain_http || reference.is_loopback() { "http" } else { "https" };
+        let stored = match &options.credentials {
+            Some(given) => Lookup { credentials: Some(given.clone()), notes: Vec::new() },
+            None => crate::credentials::stored_credentials(&reference.registry, &reference.repository),
+        };
         Client {
             agent,
             base: format!("{scheme}://{}/v2/{}", reference.api_host(), reference.repository),
             reference: reference.clone(),
-            credentials: options.credentials.clone().or_else(|| stored_credentials(&reference.registry)),
+            credentials: stored.credentials,
+            credential_notes: stored.notes,
             authorization: Mutex::new(None),
         }
     }
@@ -369,8 +341,18 @@ impl Client {
         }
     }
 
+    /// HTTP Basic credentials (an identity token is not a password).
     fn basic(&self) -> Option<String> {
-        self.credentials.as_ref().map(|c| format!("Basic {}", BASE64.encode(format!("{}:{}", c.username, c.password))))
+        let c = self.credentials.as_ref().filter(|c| c.username != IDENTITY_TOKEN_USER)?;
+        Some(format!("Basic {}", BASE64.encode(format!("{}:{}", c.username, c.password))))
+    }
+
+    /// What the stored credential sources said, for an error message.
+    fn notes(&self) -> String {
+        match self.credential_notes.is_empty() {
+            true => String::new(),
+            false => format!(" (stored credentials: {})", self.credential_notes.join("; ")),
+        }
     }
 
     /// Answers a challenge: basic credentials, or a bearer token from the realm.
@@ -380,10 +362,11 @@ impl Client {
         match scheme.as_str() {
             "basic" => {
                 let basic = self.basic().ok_or_else(|| {
-                    self.fail(
+                    self.fail(format!(
                         "the registry requires credentials: pass --username and --password (or set \
-                         VIGIL_REGISTRY_USERNAME and VIGIL_REGISTRY_PASSWORD), or log in with docker or podman",
-                    )
+                         VIGIL_REGISTRY_USERNAME and VIGIL_REGISTRY_PASSWORD), or log in with docker or podman{}",
+                        self.notes()
+                    ))
                 })?;
                 self.set_authorization(basic);
                 Ok(())
@@ -393,19 +376,38 @@ impl Client {
                 let realm = realm.ok_or_else(|| self.fail(format!("unusable bearer challenge {challenge:?}")))?;
                 let scope = param("scope")
                     .map_or_else(|| format!("repository:{}:pull", self.reference.repository), str::to_owned);
-                let mut request = self.agent.get(realm).query("scope", &scope);
-                if let Some(service) = param("service") {
-                    request = request.query("service", service);
-                }
-                if let Some(basic) = self.basic() {
-                    request = request.header("Authorization", basic);
-                }
-                let mut response = request.call().map_err(|e| self.fail(format!("token request to {realm}: {e}")))?;
+                let identity_token =
+                    self.credentials.as_ref().filter(|c| c.username == IDENTITY_TOKEN_USER).map(|c| &c.password);
+                let sent = match identity_token {
+                    // An OAuth refresh token (Docker's identity token) is exchanged with a form POST.
+                    Some(refresh) => {
+                        let mut form = vec![
+                            ("grant_type", "refresh_token"),
+                            ("refresh_token", refresh.as_str()),
+                            ("scope", scope.as_str()),
+                            ("client_id", "vigil"),
+                        ];
+                        form.extend(param("service").map(|service| ("service", service)));
+                        self.agent.post(realm).send_form(form)
+                    }
+                    None => {
+                        let mut request = self.agent.get(realm).query("scope", &scope);
+                        if let Some(service) = param("service") {
+                            request = request.query("service", service);
+                        }
+                        if let Some(basic) = self.basic() {
+                            request = request.header("Authorization", basic);
+                        }
+                        request.call()
+                    }
+                };
+                let mut response = sent.map_err(|e| self.fail(format!("token request to {realm}: {e}")))?;
                 if !response.status().is_success() {
                     return Err(self.fail(format!(
                         "the token service {realm} answered HTTP {}; check the credentials (--username and \
-                         --password, or docker/podman login)",
-                        response.status()
+                         --password, or docker/podman login){}",
+                        response.status(),
+                        self.notes()
                     )));
                 }
                 let body = response
@@ -499,6 +501,7 @@ pub fn pull(
             Err(e) => return Err(e),
         }
     };
+    info.warnings.extend(client.credential_notes.iter().map(|n| format!("registry credentials: {n}")));
     if !failures.is_empty() {
         info.warnings.push(format!(
             "mirrors failed, pulled from {} instead: {}",
@@ -621,21 +624,5 @@ mod tests {
         assert_eq!(parse_challenge("").1, vec![]);
         let (_, params) = parse_challenge(r#"Bearer realm=http://x/token , service="a\"b""#);
         assert_eq!(params, vec![("realm".into(), "http://x/token".into()), ("service".into(), "a\"b".into())]);
-    }
-
-    #[test]
-    fn reads_stored_credentials() {
-        let dir = tempfile::tempdir().unwrap();
-        let auth = BASE64.encode("me:s3cret");
-        std::fs::write(
-            dir.path().join("config.json"),
-            format!(r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{auth}"}}, "ghcr.io": {{"auth": "{auth}"}}}}}}"#),
-        )
-        .unwrap();
-        let files = [dir.path().join("config.json")];
-        let want = Some(Credentials { username: "me".into(), password: "s3cret".into() });
-        assert_eq!(credentials_in(&files, "docker.io"), want);
-        assert_eq!(credentials_in(&files, "ghcr.io"), want);
-        assert_eq!(credentials_in(&files, "quay.io"), None);
     }
 }

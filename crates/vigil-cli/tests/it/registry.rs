@@ -313,6 +313,84 @@ fn basic_auth_from_flags_environment_or_docker_login() {
 }
 
 #[test]
+fn credentials_from_helpers_and_podman_auth_files() {
+    // The user's own configuration names a credential helper (credHelpers, credsStore), as
+    // ECR, GCR, ACR and Docker Desktop set up; podman keeps auth.json elsewhere. The helper is
+    // this test's own script, the registry a real one behind htpasswd.
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let htpasswd = dir.path().join("htpasswd");
+    std::fs::write(&htpasswd, format!("vigil:{}\n", bcrypt::hash("s3cret", 5).unwrap())).unwrap();
+    let registry =
+        Registry::start(&format!("auth:\n  htpasswd:\n    realm: vigil-test\n    path: {}\n", htpasswd.display()));
+    let (layout, _) = multi_platform_layout(dir.path());
+    registry.push(&format!("oci:{}:1", layout.display()), "private/app:1", Some("vigil:s3cret"));
+    let target = format!("{}/private/app:1", registry.host);
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let asked = dir.path().join("asked.log");
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nserver=$(cat)\necho \"$server\" >> {}\n\
+         case \"$server\" in\n  {}) echo '{{\"ServerURL\":\"x\",\"Username\":\"vigil\",\"Secret\":\"s3cret\"}}' ;;\n  \
+         *) echo 'credentials not found in native keychain'; exit 1 ;;\nesac\n",
+        asked.display(),
+        registry.host
+    );
+    for (name, body) in [("vigiltest", script.as_str()), ("broken", "#!/bin/sh\necho 'HELPER-SECRET-OUTPUT'; exit 4\n")]
+    {
+        let path = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let home = dir.path().join("home");
+    let run = |extra: &[(&str, &str)]| {
+        let mut env =
+            vec![("PATH", path.as_str()), ("XDG_RUNTIME_DIR", ""), ("REGISTRY_AUTH_FILE", ""), ("DOCKER_CONFIG", "")];
+        env.extend_from_slice(extra);
+        vigil_env(&home, &["sbom", "--no-cache", "--format", "json", &target], &env)
+    };
+    let write = |path: &Path, text: String| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let docker_config = home.join(".docker/config.json");
+    // credHelpers: the registry's own helper, the registry host on its standard input.
+    write(&docker_config, format!(r#"{{"credHelpers": {{"{}": "vigiltest"}}}}"#, registry.host));
+    assert!(names(&json(&run(&[]))).contains(&"flask 1.0".to_owned()));
+    assert_eq!(std::fs::read_to_string(&asked).unwrap().trim(), registry.host);
+    // credsStore: Docker Desktop's layout, empty `auths` placeholders and one store for all.
+    write(&docker_config, format!(r#"{{"auths": {{"{}": {{}}}}, "credsStore": "vigiltest"}}"#, registry.host));
+    assert!(names(&json(&run(&[]))).contains(&"flask 1.0".to_owned()));
+    // A helper that fails: the pull goes on without credentials, and the error says why,
+    // without anything the helper printed.
+    write(&docker_config, format!(r#"{{"credHelpers": {{"{}": "broken"}}}}"#, registry.host));
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("docker-credential-broken: failed (exit status: 4)") && err.contains("requires credentials"),
+        "{err}"
+    );
+    assert!(!err.contains("HELPER-SECRET-OUTPUT") && !stdout(&out).contains("HELPER-SECRET-OUTPUT"), "{err}");
+    std::fs::remove_file(&docker_config).unwrap();
+    // podman's auth.json: ~/.config/containers, then $REGISTRY_AUTH_FILE, which names a store too.
+    let auth = "dmlnaWw6czNjcmV0"; // base64("vigil:s3cret")
+    write(
+        &home.join(".config/containers/auth.json"),
+        format!(r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#, registry.host),
+    );
+    assert!(names(&json(&run(&[]))).contains(&"flask 1.0".to_owned()));
+    std::fs::remove_file(home.join(".config/containers/auth.json")).unwrap();
+    let file = dir.path().join("elsewhere/auth.json");
+    write(&file, format!(r#"{{"credHelpers": {{"{}": "vigiltest"}}}}"#, registry.host));
+    assert!(names(&json(&run(&[("REGISTRY_AUTH_FILE", file.to_str().unwrap())]))).contains(&"flask 1.0".to_owned()));
+    assert_eq!(std::fs::read_to_string(&asked).unwrap().lines().count(), 3, "the helper ran once per pull");
+}
+
+#[test]
 fn bearer_tokens_from_a_token_service() {
     if !tools() {
         return;
@@ -344,9 +422,18 @@ fn bearer_tokens_from_a_token_service() {
     let out = vigil_env(home, &["sbom", "--no-cache", "--format", "json", &target], &env);
     let result = names(&json(&out));
     let out_bad = vigil_env(home, &["sbom", "--no-cache", &target], &[]);
+    // An identity token (what `docker login` stores for OAuth registries such as ACR) is
+    // exchanged for an access token with the refresh-token grant.
+    let config = home.join("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let identity = format!(r#"{{"auths": {{"{}": {{"identitytoken": "t0ken-pass"}}}}}}"#, registry.host);
+    std::fs::write(config.join("config.json"), identity).unwrap();
+    let env = [("DOCKER_CONFIG", config.to_str().unwrap()), ("XDG_RUNTIME_DIR", ""), ("REGISTRY_AUTH_FILE", "")];
+    let via_identity_token = vigil_env(home, &["sbom", "--no-cache", "--format", "json", &target], &env);
     let _ = token_server.kill();
     let _ = token_server.wait();
     assert!(result.contains(&"flask 1.0".to_owned()), "{result:?}");
+    assert!(names(&json(&via_identity_token)).contains(&"flask 1.0".to_owned()));
     assert_eq!(out_bad.status.code(), Some(2));
     assert!(
         stderr(&out_bad).contains("token service") && stderr(&out_bad).contains("HTTP 401"),

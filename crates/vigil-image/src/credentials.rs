@@ -88,7 +88,7 @@ fn normalized_key(key: &str) -> String {
     let key = key.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
     let key = key.strip_suffix("/v1").or_else(|| key.strip_suffix("/v2")).unwrap_or(key);
     match key.split_once('/') {
-        Some((host, path)) if matches!(host, "index.docker.io" | "registry-1.docker.io") => format!("docker.io/{path}"),
+        Some(("index.docker.io" | "registry-1.docker.io", path)) => format!("docker.io/{path}"),
         None if matches!(key, "index.docker.io" | "registry-1.docker.io") => "docker.io".to_owned(),
         _ => key.to_owned(),
     }

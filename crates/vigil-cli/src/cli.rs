@@ -136,9 +136,14 @@ pub struct ScanArgs {
     /// Write the format given without =FILE to FILE instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with code 1 when a vulnerability of this severity or higher is found
+    /// Exit with code 1 when a vulnerability of this severity or higher is found (one whose
+    /// severity is unknown, even after looking at other records of its CVE, counts only with
+    /// --fail-on-unknown)
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
+    /// Exit with code 1 when a vulnerability of unknown severity is found
+    #[arg(long)]
+    pub fail_on_unknown: bool,
     /// Leave out vulnerabilities that have no fix yet or will not be fixed
     #[arg(long)]
     pub ignore_unfixed: bool,

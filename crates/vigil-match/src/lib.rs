@@ -9,6 +9,11 @@
 //! RustSec informational advisories (`unmaintained`, `unsound`, `notice`)
 //! are a separate kind of finding.
 //!
+//! A record without a severity (Go and PyPI records carry none) takes one
+//! from another record about the same vulnerability, through a shared CVE
+//! or GHSA id ([`vigil_vulndb::Database::borrowed_severity`] has the order of
+//! preference), and the finding names that record in `severity_from`.
+//!
 //! Priority orders remediation: known-exploited (CISA KEV) first, then
 //! `risk = impact x likelihood`, where impact is the CVSS base score (or the
 //! middle of the severity band when only a rating is known: critical 9.5,
@@ -21,13 +26,14 @@
 #![warn(missing_docs)]
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde::Serialize;
 use vigil_core::inventory::{Inventory, Package};
 use vigil_core::severity::Severity;
 use vigil_vulndb::evaluate::Evaluation;
 use vigil_vulndb::feeds::{EpssScore, KevEntry};
-use vigil_vulndb::{Candidate, Database};
+use vigil_vulndb::{BorrowedSeverity, Candidate, Database};
 
 /// A vulnerability or an informational advisory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,6 +91,9 @@ pub struct Finding {
     pub cvss_vector: Option<String>,
     /// Where the severity came from (`CVSS_V3`, `database_specific.priority`, ...).
     pub severity_source: Option<String>,
+    /// The record the severity was taken from, when the advisory's own
+    /// record has none.
+    pub severity_from: Option<SeverityFrom>,
     /// CISA KEV entry, when exploited in the wild.
     pub kev: Option<KevEntry>,
     /// EPSS score, when known.
@@ -93,6 +102,15 @@ pub struct Finding {
     pub risk: f64,
     /// Every comparison that made it match.
     pub evaluation: Evaluation,
+}
+
+/// Another record that gave a finding its severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeverityFrom {
+    /// Its id (`GHSA-...`, `UBUNTU-CVE-...`).
+    pub id: String,
+    /// The id both records carry (`CVE-...`).
+    pub alias: String,
 }
 
 /// The middle of a severity band, for ranking findings without a CVSS score.
@@ -144,6 +162,7 @@ pub fn priority_order(a: &Finding, b: &Finding) -> Ordering {
 /// Matches every package of `inventory`; findings come in priority order.
 pub fn match_inventory(db: &Database, inventory: &Inventory) -> vigil_vulndb::Result<Vec<Finding>> {
     let mut findings: Vec<Finding> = Vec::new();
+    let mut borrowed = HashMap::new();
     for p in &inventory.packages {
         let (name, version) = lookup_key(p);
         let mut seen: Vec<String> = Vec::new();
@@ -153,22 +172,44 @@ pub fn match_inventory(db: &Database, inventory: &Inventory) -> vigil_vulndb::Re
             }
             seen.push(c.id.clone());
             let matched_as = (name != p.name || version != p.version).then(|| format!("{name} {version}"));
-            findings.push(finding(db, p.clone(), matched_as, c)?);
+            findings.push(finding(db, p.clone(), matched_as, c, &mut borrowed)?);
         }
     }
     findings.sort_by(priority_order);
     Ok(findings)
 }
 
-fn finding(db: &Database, package: Package, matched_as: Option<String>, c: Candidate) -> vigil_vulndb::Result<Finding> {
+/// The severities borrowed so far, by advisory id.
+type Borrowed = HashMap<String, Option<BorrowedSeverity>>;
+
+fn finding(
+    db: &Database,
+    package: Package,
+    matched_as: Option<String>,
+    c: Candidate,
+    borrowed: &mut Borrowed,
+) -> vigil_vulndb::Result<Finding> {
     let mut ids = vec![c.id.clone()];
     ids.extend(c.aliases.iter().cloned());
     let kev = db.kev(&ids)?;
     let epss = db.epss(&ids)?;
-    let severity = c.severity.unwrap_or(Severity::Unknown);
+    let own = c.severity.filter(|s| *s != Severity::Unknown);
+    let lent = match (own, borrowed.get(&c.id)) {
+        (Some(_), _) => None,
+        (None, Some(known)) => known.clone(),
+        (None, None) => {
+            let found = db.borrowed_severity(&c.id, &c.aliases)?;
+            borrowed.insert(c.id.clone(), found.clone());
+            found
+        }
+    };
+    let (severity, cvss_score, cvss_vector, severity_source, severity_from) = match lent {
+        Some(b) => (b.severity, b.cvss_score, b.cvss_vector, b.source, Some(SeverityFrom { id: b.id, alias: b.alias })),
+        None => (c.severity.unwrap_or(Severity::Unknown), c.cvss_score, c.cvss_vector, c.severity_source, None),
+    };
     let likelihood = epss.as_ref().map_or(0.01, |e| e.score);
     Ok(Finding {
-        risk: impact(severity, c.cvss_score) * likelihood,
+        risk: impact(severity, cvss_score) * likelihood,
         fix_status: fix_status(&c.fixed, c.status.as_deref()),
         kind: if c.informational.is_some() { Kind::Informational } else { Kind::Vulnerability },
         informational: c.informational,
@@ -181,9 +222,10 @@ fn finding(db: &Database, package: Package, matched_as: Option<String>, c: Candi
         fixed: c.fixed,
         status: c.status,
         severity,
-        cvss_score: c.cvss_score,
-        cvss_vector: c.cvss_vector,
-        severity_source: c.severity_source,
+        cvss_score,
+        cvss_vector,
+        severity_source,
+        severity_from,
         kev,
         epss,
         evaluation: c.evaluation,

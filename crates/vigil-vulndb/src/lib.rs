@@ -40,7 +40,7 @@ mod store;
 
 pub use error::{Error, Result};
 pub use ingest::{Limits, NoProgress, Progress, Report, SourceReport, UpdatePlan, import, update};
-pub use query::{Candidate, EcosystemCount, SourceStatus, Status};
+pub use query::{BorrowedSeverity, Candidate, EcosystemCount, SourceStatus, Status};
 pub use record::Problem;
 pub use store::{Database, SCHEMA_VERSION, SourceCounts};
 

@@ -1,6 +1,8 @@
 //! Read-side queries on a [`Database`]: package lookups with range
 //! evaluation, single records, KEV/EPSS enrichment and status.
 
+use std::cmp::Reverse;
+
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use vigil_core::ecosystem::Ecosystem;
@@ -45,6 +47,68 @@ pub struct Candidate {
     pub informational: Option<String>,
     /// The evaluation with every comparison made.
     pub evaluation: Evaluation,
+}
+
+/// A severity taken from another record about the same vulnerability, for
+/// a record that carries none (see [`Database::borrowed_severity`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BorrowedSeverity {
+    /// The record it was taken from (`GHSA-...`, `UBUNTU-CVE-...`).
+    pub id: String,
+    /// The alias both records carry (`CVE-...`).
+    pub alias: String,
+    /// Qualitative severity.
+    pub severity: Severity,
+    /// CVSS base score, when scored from a vector.
+    pub cvss_score: Option<f64>,
+    /// The vector scored.
+    pub cvss_vector: Option<String>,
+    /// Where that record's severity came from (`CVSS_V3`, `database_specific.priority`, ...).
+    pub source: Option<String>,
+}
+
+/// Distribution advisory id prefixes: their ratings are the distribution's own.
+const DISTRIBUTION_PREFIXES: &[&str] = &[
+    "DSA-",
+    "DLA-",
+    "DTSA-",
+    "DEBIAN-",
+    "USN-",
+    "UBUNTU-",
+    "ALSA-",
+    "ALBA-",
+    "ALEA-",
+    "RLSA-",
+    "RXSA-",
+    "RHSA-",
+    "RHBA-",
+    "RHEA-",
+    "ALPINE-",
+    "SUSE-",
+    "openSUSE-",
+    "ALAS",
+    "MGASA-",
+    "PHSA-",
+    "CGA-",
+    "ELA-",
+];
+
+/// The order of records to borrow from; the smallest wins.
+type BorrowKey = (u8, bool, Reverse<Severity>, Reverse<i64>, String);
+
+/// Which records a missing severity is taken from first (lower first): the
+/// GitHub Advisory Database, NVD's CVE records (as osv.dev publishes them),
+/// distributions' records, then any other.
+fn borrow_rank(id: &str) -> u8 {
+    if id.starts_with("GHSA-") {
+        0
+    } else if id.starts_with("CVE-") {
+        1
+    } else if DISTRIBUTION_PREFIXES.iter().any(|p| id.starts_with(p)) {
+        2
+    } else {
+        3
+    }
 }
 
 /// One source as recorded by the last build.
@@ -194,6 +258,65 @@ impl Database {
         let (low, high) = ecosystem_bounds(&want);
         let n: i64 = stmt.query_row(params![want.base(), key, low, high], |r| r.get(0)).map_err(self.err())?;
         Ok(n as usize)
+    }
+
+    /// For a record (`id`, with `aliases`) that carries no severity: the
+    /// severity of another record about the same vulnerability, found through
+    /// a shared CVE or GHSA id. Preferred, in order: a GHSA record, NVD's
+    /// record of the CVE, a distribution's record, any other record; within
+    /// one kind a CVSS-scored severity before a rating word, then the
+    /// highest. Records naming more than one CVE (a DSA or USN bundling
+    /// several fixes) are never used: their rating is that of the worst of
+    /// them.
+    pub fn borrowed_severity(&self, id: &str, aliases: &[String]) -> Result<Option<BorrowedSeverity>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.osv_id, a.aliases, a.severity, a.cvss_score, a.cvss_vector, a.severity_source
+                 FROM aliases x JOIN advisories a ON a.id = x.advisory
+                 WHERE x.alias = ?1 AND a.osv_id != ?2 AND a.severity IS NOT NULL",
+            )
+            .map_err(self.err())?;
+        let shared = std::iter::once(id).chain(aliases.iter().map(String::as_str));
+        let mut best: Option<(BorrowKey, BorrowedSeverity)> = None;
+        for alias in shared.filter(|a| a.starts_with("CVE-") || a.starts_with("GHSA-")) {
+            let mut rows = stmt.query(params![alias, id]).map_err(self.err())?;
+            while let Some(row) = rows.next().map_err(self.err())? {
+                let other: String = row.get(0).map_err(self.err())?;
+                let other_aliases: String = row.get(1).map_err(self.err())?;
+                let cves = std::iter::once(other.as_str())
+                    .chain(other_aliases.lines())
+                    .filter(|a| a.starts_with("CVE-"))
+                    .collect::<std::collections::BTreeSet<_>>();
+                let rating: String = row.get(2).map_err(self.err())?;
+                let Some(severity) = Severity::from_rating(&rating).filter(|s| *s != Severity::Unknown) else {
+                    continue;
+                };
+                if cves.len() > 1 {
+                    continue;
+                }
+                let cvss_score: Option<f64> = row.get(3).map_err(self.err())?;
+                // Lower is better: the kind of record, a score before a word, the highest, then the id.
+                let tenths = cvss_score.map_or(-1, |s| (s * 10.0).round() as i64);
+                let key =
+                    (borrow_rank(&other), cvss_score.is_none(), Reverse(severity), Reverse(tenths), other.clone());
+                if best.as_ref().is_some_and(|(k, _)| *k <= key) {
+                    continue;
+                }
+                best = Some((
+                    key,
+                    BorrowedSeverity {
+                        id: other,
+                        alias: alias.to_owned(),
+                        severity,
+                        cvss_score,
+                        cvss_vector: row.get(4).map_err(self.err())?,
+                        source: row.get(5).map_err(self.err())?,
+                    },
+                ));
+            }
+        }
+        Ok(best.map(|(_, b)| b))
     }
 
     /// The ids of the records that carry `alias` (their own id or an alias), sorted.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vigil_vulndb::{
-    Candidate, DEFAULT_ECOSYSTEMS, DEFAULT_EPSS_URL, DEFAULT_KEV_URL, DEFAULT_OSV_BASE, Database, Limits, Report,
-    UpdatePlan,
+    BorrowedSeverity, Candidate, DEFAULT_ECOSYSTEMS, DEFAULT_EPSS_URL, DEFAULT_KEV_URL, DEFAULT_OSV_BASE, Database,
+    Limits, Report, UpdatePlan,
 };
 
 use crate::cli::{Format, LimitArgs, UpdateArgs};
@@ -176,10 +176,19 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
     Ok(())
 }
 
+/// The severity another record of the same CVE gives, for a record without one.
+pub fn borrowed_severity(database: &Database, c: &Candidate) -> Result<Option<BorrowedSeverity>> {
+    if c.severity.is_some_and(|s| s != vigil_core::severity::Severity::Unknown) {
+        return Ok(None);
+    }
+    Ok(database.borrowed_severity(&c.id, &c.aliases)?)
+}
+
 /// One advisory entry and every comparison made for it, for people.
 pub fn write_candidate(
     out: &mut impl Write,
     c: &Candidate,
+    borrowed: Option<&BorrowedSeverity>,
     kev: Option<&vigil_vulndb::feeds::KevEntry>,
     epss: Option<&vigil_vulndb::feeds::EpssScore>,
 ) -> Result<()> {
@@ -192,10 +201,20 @@ pub fn write_candidate(
     if let Some(s) = &c.summary {
         writeln!(out, "  {s}")?;
     }
-    let severity = match (c.severity, c.cvss_score) {
-        (Some(s), Some(score)) => format!("{s} {score:.1} from {}", c.severity_source.as_deref().unwrap_or("?")),
-        (Some(s), None) => format!("{s} from {}", c.severity_source.as_deref().unwrap_or("?")),
-        _ => "unknown".to_owned(),
+    let rated = |s: vigil_core::severity::Severity, score: Option<f64>, source: Option<&str>| match score {
+        Some(score) => format!("{s} {score:.1} from {}", source.unwrap_or("?")),
+        None => format!("{s} from {}", source.unwrap_or("?")),
+    };
+    let severity = match (c.severity, borrowed) {
+        (_, Some(b)) => format!(
+            "{} of {} (this record has none; {} is about the same {})",
+            rated(b.severity, b.cvss_score, b.source.as_deref()),
+            b.id,
+            b.id,
+            b.alias
+        ),
+        (Some(s), None) => rated(s, c.cvss_score, c.severity_source.as_deref()),
+        (None, None) => "unknown".to_owned(),
     };
     writeln!(out, "  severity: {severity}")?;
     writeln!(out, "  entry:    {} {}", c.ecosystem, c.package)?;
@@ -231,6 +250,8 @@ pub fn write_candidate(
 struct Explained<'a> {
     #[serde(flatten)]
     candidate: &'a Candidate,
+    /// The severity of another record of the same CVE, when this record has none.
+    severity_from: Option<BorrowedSeverity>,
     kev: Option<vigil_vulndb::feeds::KevEntry>,
     epss: Option<vigil_vulndb::feeds::EpssScore>,
 }
@@ -264,7 +285,12 @@ pub fn explain(
     for c in shown {
         let mut ids = vec![c.id.clone()];
         ids.extend(c.aliases.iter().cloned());
-        advisories.push(Explained { candidate: c, kev: database.kev(&ids)?, epss: database.epss(&ids)? });
+        advisories.push(Explained {
+            candidate: c,
+            severity_from: borrowed_severity(&database, c)?,
+            kev: database.kev(&ids)?,
+            epss: database.epss(&ids)?,
+        });
     }
     let answer = Explanation {
         ecosystem,
@@ -292,7 +318,7 @@ pub fn explain(
     }
     for e in &answer.advisories {
         writeln!(out)?;
-        write_candidate(&mut out, e.candidate, e.kev.as_ref(), e.epss.as_ref())?;
+        write_candidate(&mut out, e.candidate, e.severity_from.as_ref(), e.kev.as_ref(), e.epss.as_ref())?;
     }
     Ok(())
 }

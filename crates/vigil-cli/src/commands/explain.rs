@@ -51,7 +51,9 @@ pub fn explain(config: &Config, db: &Path, args: &ExplainArgs, quiet: bool) -> R
             writeln!(out, " in {}", p.ecosystem)?;
             let mut all = vec![c.id.clone()];
             all.extend(c.aliases.iter().cloned());
-            super::db::write_candidate(&mut out, &c, database.kev(&all)?.as_ref(), database.epss(&all)?.as_ref())?;
+            let borrowed = super::db::borrowed_severity(&database, &c)?;
+            let (kev, epss) = (database.kev(&all)?, database.epss(&all)?);
+            super::db::write_candidate(&mut out, &c, borrowed.as_ref(), kev.as_ref(), epss.as_ref())?;
         }
     }
     if entries == 0 {

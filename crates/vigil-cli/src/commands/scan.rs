@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use vigil_core::severity::Severity;
 use vigil_match::{FixStatus, Kind};
+use vigil_report::gate::Gate;
 use vigil_report::policy::{self, Suppression};
 use vigil_report::{ScanFormat, ScanReport};
 use vigil_vulndb::Database;
@@ -128,19 +129,21 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             Some(path) => write_atomically(path, |file| vigil_report::write_scan(&report, format, file))?,
         }
     }
-    let Some(threshold) = args.fail_on else { return Ok(ExitCode::SUCCESS) };
-    let threshold = match threshold {
-        SeverityArg::Low => Severity::Low,
-        SeverityArg::Medium => Severity::Medium,
-        SeverityArg::High => Severity::High,
-        SeverityArg::Critical => Severity::Critical,
+    let gate = Gate {
+        fail_on: args.fail_on.map(|threshold| match threshold {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }),
+        fail_on_unknown: args.fail_on_unknown,
     };
-    let failing = report.findings.iter().filter(|f| f.kind == Kind::Vulnerability && f.severity >= threshold).count();
-    if failing > 0 {
-        if !quiet {
-            eprintln!("policy failed: {failing} vulnerabilities at or above {threshold}");
-        }
-        return Ok(ExitCode::from(1));
+    let failures = gate.failures(&report);
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    if !quiet {
+        eprintln!("policy failed: {}", failures.join("; "));
+    }
+    Ok(ExitCode::from(1))
 }

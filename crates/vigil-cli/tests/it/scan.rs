@@ -565,6 +565,68 @@ fn almalinux_rpm_with_epoch_via_sbom() {
     assert_eq!(report["findings"][0]["package"]["version"], "1:3.0.7-16.el9_2");
 }
 
+#[test]
+fn a_record_without_severity_takes_one_from_another_record_of_its_cve() {
+    // Real records: GO-2020-0007 (github.com/seccomp/libseccomp-golang, CVE-2017-18367) carries no
+    // severity, as no Go record does; Ubuntu's UBUNTU-CVE-2017-18367 scores the same CVE
+    // CVSS:3.0 7.5, so the finding is high, says where that came from in every format, and
+    // fails --fail-on high. GO-2022-1059 and GO-2026-5970 (golang.org/x/text) have no rated twin: they stay
+    // unknown, pass --fail-on, and fail --fail-on-unknown.
+    let dir = tempfile::tempdir().unwrap();
+    let records = fixtures().join("accuracy/severity");
+    let osv = fixtures().join("osv");
+    assert!(vigil(dir.path(), &["db", "import", records.to_str().unwrap(), osv.to_str().unwrap()]).status.success());
+    let project = tempfile::tempdir().unwrap();
+    let gomod = project.path().join("go.mod");
+    std::fs::write(
+        &gomod,
+        "module example.com/app\n\ngo 1.20\n\nrequire (\n\tgithub.com/seccomp/libseccomp-golang v0.9.0\n\t\
+         golang.org/x/text v0.3.7\n)\n",
+    )
+    .unwrap();
+    let target = gomod.to_str().unwrap();
+    let report = json(&vigil(dir.path(), &["scan", target, "--format", "json"]));
+    let find = |id: &str| report["findings"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap().clone();
+    let seccomp = find("GO-2020-0007");
+    assert_eq!(
+        (&seccomp["severity"], &seccomp["cvss_score"], &seccomp["severity_source"]),
+        (&"high".into(), &7.5.into(), &"CVSS_V3".into())
+    );
+    assert_eq!(seccomp["severity_from"], serde_json::json!({"id": "UBUNTU-CVE-2017-18367", "alias": "CVE-2017-18367"}));
+    let text = find("GO-2022-1059");
+    assert_eq!((&text["severity"], &text["severity_from"]), (&"unknown".into(), &serde_json::Value::Null));
+    assert_eq!((report["summary"]["high"].as_u64(), report["summary"]["unknown"].as_u64()), (Some(1), Some(2)));
+    for (format, needle) in [
+        ("table", "HIGH (from UBUNTU-CVE-2017-18367)"),
+        ("markdown", "high (from UBUNTU-CVE-2017-18367, via CVE-2017-18367)"),
+        ("sarif", "\"severityFrom\": \"UBUNTU-CVE-2017-18367\""),
+        ("junit", "GO-2020-0007 (high (from UBUNTU-CVE-2017-18367, via CVE-2017-18367))"),
+        ("cyclonedx", "\"name\": \"UBUNTU-CVE-2017-18367\""),
+    ] {
+        let out = stdout(&vigil(dir.path(), &["scan", target, "--format", format]));
+        assert!(out.contains(needle), "{format}: {out}");
+    }
+    let gate = |args: &[&str]| {
+        let mut all = vec!["scan", target, "--format", "json"];
+        all.extend_from_slice(args);
+        let out = vigil(dir.path(), &all);
+        (out.status.code(), stderr(&out))
+    };
+    let explained =
+        stdout(&vigil(dir.path(), &["db", "explain", "Go", "github.com/seccomp/libseccomp-golang", "v0.9.0"]));
+    assert!(
+        explained.contains("severity: high 7.5 from CVSS_V3 of UBUNTU-CVE-2017-18367 (this record has none"),
+        "{explained}"
+    );
+    let (code, err) = gate(&["--fail-on", "high"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("1 vulnerabilities at or above high"), "{err}");
+    assert_eq!(gate(&["--fail-on", "critical"]).0, Some(0), "unknown is below every threshold");
+    let (code, err) = gate(&["--fail-on", "critical", "--fail-on-unknown"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("2 vulnerabilities of unknown severity"), "{err}");
+}
+
 /// A Go binary fixture of the inventory crate, unpacked into `dir`.
 fn go_binary(dir: &Path, name: &str) -> std::path::PathBuf {
     let fixture = format!("../vigil-inventory/tests/fixtures/binaries/{name}.gz");

@@ -48,6 +48,9 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
     for (id, findings) in by_advisory {
         let f = findings[0];
         let mut rating = json!({"severity": severity(f.severity)});
+        // The record the rating is from: the advisory's own, or the one it was taken from.
+        let rated_by = f.severity_from.as_ref().map_or(id, |from| from.id.as_str());
+        rating["source"] = json!({"name": rated_by, "url": format!("https://osv.dev/vulnerability/{rated_by}")});
         match (&f.cvss_vector, f.cvss_score) {
             (Some(v), Some(score)) => {
                 rating["score"] = json!(score);

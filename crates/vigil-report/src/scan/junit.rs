@@ -63,7 +63,7 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
                     out,
                     "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                     xml(f.severity.as_str()),
-                    xml(&format!("{} ({})", f.id, f.severity)),
+                    xml(&format!("{} ({})", f.id, super::severity_text(f))),
                     body.join("&#10;")
                 )?;
             } else {

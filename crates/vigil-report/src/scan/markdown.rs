@@ -51,7 +51,7 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             writeln!(
                 out,
                 "| {} | [{}](https://osv.dev/vulnerability/{}) | {} | {} | {} | {} | `{}` |",
-                f.severity,
+                cell(&super::severity_text(f)),
                 cell(&f.id),
                 cell(&f.id),
                 cell(&f.package.name),

@@ -94,6 +94,15 @@ pub struct ScanReport {
     pub inventory: Inventory,
 }
 
+/// A finding's severity word, naming the record it was taken from when its
+/// own record has none: `high (from UBUNTU-CVE-2017-18367, via CVE-2017-18367)`.
+pub(crate) fn severity_text(f: &Finding) -> String {
+    match &f.severity_from {
+        Some(from) => format!("{} (from {}, via {})", f.severity, from.id, from.alias),
+        None => f.severity.to_string(),
+    }
+}
+
 /// One line naming an image target: how it was read, its manifest digest and platform.
 pub(crate) fn image_line(image: &vigil_core::inventory::ImageMeta) -> String {
     let mut parts = vec![image.format.clone()];

@@ -61,8 +61,13 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         });
         let fixed =
             if f.fixed.is_empty() { "no fix yet".to_owned() } else { format!("fixed in {}", f.fixed.join(", ")) };
-        let mut message =
-            format!("{} {} is affected by {} ({}); {fixed}", f.package.name, f.package.version, f.id, f.severity);
+        let mut message = format!(
+            "{} {} is affected by {} ({}); {fixed}",
+            f.package.name,
+            f.package.version,
+            f.id,
+            super::severity_text(f)
+        );
         if let Some(source) = &f.package.version_source {
             message.push_str(&format!("; installed version read from {source}"));
         }
@@ -75,7 +80,8 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             "message": {"text": message},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&f.package.location.path)}, "region": {"startLine": 1}}}],
             "partialFingerprints": {"vigil/v1": format!("{}:{}:{}", f.id, f.package.purl, f.package.location.path)},
-            "properties": {"purl": f.package.purl, "installedVersion": f.package.version, "fixedVersions": f.fixed},
+            "properties": {"purl": f.package.purl, "installedVersion": f.package.version, "fixedVersions": f.fixed,
+                "severity": f.severity.as_str(), "severitySource": f.severity_source, "severityFrom": f.severity_from.as_ref().map(|s| &s.id)},
         }));
     }
     let doc = json!({

@@ -34,7 +34,7 @@ fn exploitation(f: &Finding) -> String {
 
 /// The ANSI colour of a severity word, when painting.
 fn paint(cell: &str, padded: String) -> String {
-    let code = match cell {
+    let code = match cell.split(' ').next().unwrap_or_default() {
         "CRITICAL" => "1;31",
         "HIGH" => "31",
         "MEDIUM" => "33",
@@ -92,7 +92,10 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
                     f.package.name.clone(),
                     f.package.version.clone(),
                     f.id.clone(),
-                    f.severity.to_string().to_uppercase(),
+                    match &f.severity_from {
+                        Some(from) => format!("{} (from {})", f.severity.as_str().to_uppercase(), from.id),
+                        None => f.severity.as_str().to_uppercase(),
+                    },
                     fixed(f),
                     exploitation(f),
                 ]

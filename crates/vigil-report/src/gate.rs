@@ -1,0 +1,46 @@
+//! The CI gate: what makes `vigil scan` exit with 1. Only vulnerabilities
+//! count (informational advisories never do), after every filter and
+//! suppression. `fail_on` is a severity threshold; a vulnerability whose
+//! severity stays unknown (neither its record nor another record about the
+//! same CVE rates it) is below every threshold and fails the gate only with
+//! `fail_on_unknown`.
+
+use vigil_core::severity::Severity;
+use vigil_match::Kind;
+
+use crate::ScanReport;
+
+/// When a scan fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Fail on a vulnerability of this severity or higher.
+    pub fail_on: Option<Severity>,
+    /// Fail on a vulnerability of unknown severity.
+    pub fail_on_unknown: bool,
+}
+
+impl Gate {
+    /// Whether any condition is set.
+    pub fn is_set(&self) -> bool {
+        self.fail_on.is_some() || self.fail_on_unknown
+    }
+
+    /// Why the report fails the gate, one reason per condition met; empty when it passes.
+    pub fn failures(&self, report: &ScanReport) -> Vec<String> {
+        let vulnerabilities = || report.findings.iter().filter(|f| f.kind == Kind::Vulnerability);
+        let mut reasons = Vec::new();
+        if let Some(threshold) = self.fail_on {
+            let n = vulnerabilities().filter(|f| f.severity >= threshold && f.severity != Severity::Unknown).count();
+            if n > 0 {
+                reasons.push(format!("{n} vulnerabilities at or above {threshold}"));
+            }
+        }
+        if self.fail_on_unknown {
+            let n = vulnerabilities().filter(|f| f.severity == Severity::Unknown).count();
+            if n > 0 {
+                reasons.push(format!("{n} vulnerabilities of unknown severity"));
+            }
+        }
+        reasons
+    }
+}

@@ -3,7 +3,11 @@
 //! was found; OS packages also carry the source package advisories are
 //! keyed by (Debian `Source:`, Alpine origin, RPM source rpm).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use crate::redact::credentials_in;
 
 /// The operating system of a target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +49,9 @@ pub struct SourcePackage {
 pub struct Package {
     /// Name as the package manager spells it.
     pub name: String,
-    /// Installed version (for RPM: `[epoch:]version-release`).
+    /// Installed version (for RPM: `[epoch:]version-release`); empty when
+    /// the file does not pin one (an unpinned requirement, a dependency
+    /// locked to a git commit), and such packages are never matched.
     pub version: String,
     /// Where the version was read, when not from the package's own record:
     /// a Go binary built without a module version says it through a
@@ -70,6 +76,27 @@ pub struct Package {
     pub location: Location,
     /// The cataloger that found it (`dpkg`, `apk`, `rpm`, ...).
     pub cataloger: String,
+    /// Further facts the file records, by name: `alias` (the name the
+    /// project installs the package under, as npm and yarn aliases do),
+    /// `commit` (the VCS commit it is locked to), `user` and `channel`
+    /// (Conan references).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Package {
+    /// Removes credentials from every URL in the package's fields (see [`crate::redact`]).
+    pub fn redact_credentials(&mut self) {
+        credentials_in(&mut self.name);
+        credentials_in(&mut self.version);
+        credentials_in(&mut self.purl);
+        credentials_in(&mut self.location.path);
+        if let Some(s) = &mut self.source {
+            credentials_in(&mut s.name);
+            credentials_in(&mut s.version);
+        }
+        self.properties.values_mut().for_each(credentials_in);
+    }
 }
 
 /// What a container image target was, for reports to identify it.
@@ -108,6 +135,20 @@ pub struct Inventory {
     /// Problems met while cataloguing (a broken database, an unreadable
     /// file): each names the file; none of them stops the other catalogers.
     pub warnings: Vec<String>,
+}
+
+impl Inventory {
+    /// Removes credentials from every URL the inventory holds: target,
+    /// packages and warnings. Every inventory Vigil builds passes through
+    /// this before anything is written.
+    pub fn redact_credentials(&mut self) {
+        credentials_in(&mut self.target);
+        if let Some(repository) = self.image.as_mut().and_then(|i| i.repository.as_mut()) {
+            credentials_in(repository);
+        }
+        self.packages.iter_mut().for_each(Package::redact_credentials);
+        self.warnings.iter_mut().for_each(credentials_in);
+    }
 }
 
 /// Percent-encodes a purl component (RFC 3986 unreserved characters stay).

@@ -7,6 +7,7 @@
 //! - [`inventory`]: installed packages with purls and locations, and OS facts.
 //! - [`time`]: UTC timestamps (RFC 3339) and ages in words.
 //! - [`progress`]: how long work reports its progress.
+//! - [`redact`]: credentials out of URLs, before anything is written.
 //! - [`severity`]: the qualitative severity scale shared by CVSS and vendor
 //!   ratings.
 //!
@@ -37,5 +38,6 @@ pub mod ecosystem;
 pub mod inventory;
 pub mod osv;
 pub mod progress;
+pub mod redact;
 pub mod severity;
 pub mod time;

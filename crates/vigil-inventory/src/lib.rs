@@ -113,30 +113,70 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
             if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
                 && let Some(inventory) = sbom::inventory(&doc, &path.display().to_string())
             {
-                return Ok(inventory);
+                return Ok(finish(inventory));
             }
         }
     }
-    let lookup = format!("/{name}");
     if let Some(packages) = binary_file(path)? {
-        return Ok(Inventory { target: path.display().to_string(), packages, ..Inventory::default() });
+        return Ok(finish(Inventory { target: path.display().to_string(), packages, ..Inventory::default() }));
     }
-    let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&lookup)).ok_or_else(|| Error::Path {
-        path: path.display().to_string(),
-        message: "not an image, a directory, a CycloneDX or SPDX JSON SBOM, a Go or cargo-auditable binary, or a \
-                  lockfile Vigil reads (Cargo.lock, \
-                  package-lock.json, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, composer.lock, Gemfile.lock, \
-                  go.mod, packages.lock.json)"
-            .into(),
+    let shown = path.display().to_string();
+    // What a lockfile may refer to (a requirements `-r`) stays inside the
+    // scanned root: the current directory when the file is in it, else the file's own.
+    let absolute = std::path::absolute(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let cwd = std::env::current_dir().ok().filter(|cwd| absolute.starts_with(cwd));
+    let root = cwd.clone().or_else(|| absolute.parent().map(Path::to_owned)).unwrap_or_else(|| "/".into());
+    let inside = format!("/{}", absolute.strip_prefix(&root).unwrap_or(&absolute).to_string_lossy());
+    let format = catalogers::lang::FORMATS.iter().find(|f| (f.matches)(&inside)).ok_or_else(|| Error::Path {
+        path: shown.clone(),
+        message: format!(
+            "not an image, a directory, a CycloneDX or SPDX JSON SBOM, a Go or cargo-auditable binary, or a lockfile \
+             Vigil reads ({})",
+            catalogers::lang::format_files()
+        ),
     })?;
     let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     if meta.len() > options.max_file_bytes {
-        return Err(Error::Path { path: path.display().to_string(), message: "over the file size limit".into() });
+        return Err(Error::Path { path: shown, message: "over the file size limit".into() });
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    let packages = catalogers::lang::packages(format, &path.display().to_string(), &bytes)
-        .map_err(|message| Error::Path { path: path.display().to_string(), message })?;
-    Ok(Inventory { target: path.display().to_string(), packages, ..Inventory::default() })
+    let fs = RootFs::open(&root, options.max_file_bytes)?;
+    let read = |p: &str| fs.read(p).map_err(|e| e.to_string());
+    let input = catalogers::lang::Input { path: &inside, bytes: &bytes, read: &read };
+    let found = catalogers::lang::packages(format, &input).map_err(|message| Error::Path {
+        path: shown.clone(),
+        message: redact(&message.replacen(&inside, &shown, 1)),
+    })?;
+    // Paths inside the root, as the user would name them.
+    let display = |p: &str| {
+        if p == inside {
+            shown.clone()
+        } else if cwd.is_some() {
+            p.trim_start_matches('/').to_owned()
+        } else {
+            root.join(p.trim_start_matches('/')).display().to_string()
+        }
+    };
+    let mut packages = found.packages;
+    for p in &mut packages {
+        p.location.path = display(&p.location.path);
+    }
+    let prefix = format!("{}: {inside}", format.id);
+    let warnings =
+        found.warnings.into_iter().map(|w| w.replacen(&prefix, &format!("{}: {shown}", format.id), 1)).collect();
+    Ok(finish(Inventory { target: shown, packages, warnings, ..Inventory::default() }))
+}
+
+/// `message` without credentials.
+fn redact(message: &str) -> String {
+    vigil_core::redact::credentials(message).into_owned()
+}
+
+/// Every inventory leaves this crate through here: credentials are removed
+/// from every URL it holds before anyone can write it.
+fn finish(mut inventory: Inventory) -> Inventory {
+    inventory.redact_credentials();
+    inventory
 }
 
 /// The packages compiled into `path` when it is a Go or cargo-auditable
@@ -275,7 +315,7 @@ fn image_inventory(
         layers: info.layers.clone(),
         tags: info.tags.clone(),
     });
-    (inventory, info)
+    (finish(inventory), info)
 }
 
 /// True when `path` is a container image Vigil reads: a tar file holding
@@ -314,7 +354,7 @@ fn tar_probe(file: std::fs::File) -> impl Iterator<Item = String> {
 /// The inventory of the root filesystem at `root`.
 pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(root, options.max_file_bytes)?;
-    Ok(catalog(&fs, root.display().to_string()))
+    Ok(finish(catalog(&fs, root.display().to_string())))
 }
 
 /// Detects the OS and runs every cataloger over `fs`.

@@ -148,6 +148,7 @@ fn package(purl: &str, location: &str) -> Option<Package> {
         license: None,
         location: Location { path: location.to_owned(), layer: None },
         cataloger: cataloger.to_owned(),
+        properties: Default::default(),
     })
 }
 

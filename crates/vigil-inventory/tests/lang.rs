@@ -14,7 +14,12 @@ use vigil_inventory::{Options, inventory_dir};
 fn found() -> BTreeMap<String, Vec<String>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app");
     let inv = inventory_dir(&root, &Options::default()).unwrap();
-    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    // The one range in requirements.txt is listed without a version, and said so.
+    assert_eq!(
+        inv.warnings,
+        ["requirements: /py/requirements.txt: 1 package without a version is listed but not matched (not pinned, or \
+          locked to a commit): pyyaml"]
+    );
     assert!(inv.os.is_none());
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &inv.packages {
@@ -123,7 +128,8 @@ fn python_formats() {
             "urllib3@1.26.20"
         ]
     );
-    assert_eq!(all["requirements"], ["Django@3.2.4", "requests@2.25.0", "urllib3@1.26.4"]);
+    // `-r other-requirements.txt` is followed; the range `pyyaml>=5.1` has no version.
+    assert_eq!(all["requirements"], ["Django@3.2.4", "Jinja2@2.11.2", "pyyaml@", "requests@2.25.0", "urllib3@1.26.4"]);
     assert_eq!(all["poetry-lock"], ["Werkzeug@0.15.5", "flask@1.1.2"]);
     assert_eq!(all["pipfile-lock"], ["pytest@6.2.1", "pyyaml@5.3"]);
     assert_eq!(all["python-installed"], ["Jinja2@2.10"]);

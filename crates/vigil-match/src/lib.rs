@@ -160,10 +160,12 @@ pub fn priority_order(a: &Finding, b: &Finding) -> Ordering {
 }
 
 /// Matches every package of `inventory`; findings come in priority order.
+/// Packages without a version (unpinned requirements, dependencies locked
+/// to a git commit) are never matched: no advisory range can place them.
 pub fn match_inventory(db: &Database, inventory: &Inventory) -> vigil_vulndb::Result<Vec<Finding>> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut borrowed = HashMap::new();
-    for p in &inventory.packages {
+    for p in inventory.packages.iter().filter(|p| !p.version.is_empty()) {
         let (name, version) = lookup_key(p);
         let mut seen: Vec<String> = Vec::new();
         for c in db.lookup(&p.ecosystem, &name, &version)? {

@@ -34,6 +34,17 @@ pub fn explain(config: &Config, db: &Path, args: &ExplainArgs, quiet: bool) -> R
     let mut entries = 0;
     for p in &inventory.packages {
         let (name, version) = vigil_match::lookup_key(p);
+        if p.version.is_empty() {
+            if database.candidates(&p.ecosystem, &name, "0")?.iter().any(|c| ids.contains(&c.id)) {
+                entries += 1;
+                writeln!(
+                    out,
+                    "\npackage {} ({} at {}): the file gives no version, so it is not matched",
+                    p.name, p.cataloger, p.location.path
+                )?;
+            }
+            continue;
+        }
         for c in database.candidates(&p.ecosystem, &name, &version)? {
             if !ids.contains(&c.id) {
                 continue;

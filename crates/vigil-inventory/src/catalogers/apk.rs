@@ -85,6 +85,7 @@ pub fn catalog(ctx: &Context<'_>) -> Result<Found> {
             license: fields.get("L").map(|s| (*s).to_owned()),
             location: Location { path: INSTALLED.to_owned(), layer: None },
             cataloger: ID.to_owned(),
+            properties: Default::default(),
         });
     }
     Ok(found)

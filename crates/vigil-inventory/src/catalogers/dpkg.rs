@@ -101,6 +101,7 @@ fn parse(ctx: &Context<'_>, path: &str, text: &str, require_status: bool) -> Vec
             license: None,
             location: Location { path: path.to_owned(), layer: None },
             cataloger: ID.to_owned(),
+            properties: Default::default(),
         });
     }
     out

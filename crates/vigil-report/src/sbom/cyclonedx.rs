@@ -2,7 +2,8 @@
 //! `container` for images, with digest and purl), the OS as an
 //! `operating-system` component, every package a `library` with its purl,
 //! licence name and Vigil properties (location, layer, source package,
-//! ecosystem, cataloger).
+//! ecosystem, cataloger, and what the lockfile recorded: `vigil:alias`,
+//! `vigil:commit`, ...).
 
 use std::collections::HashSet;
 
@@ -72,14 +73,18 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
             properties.push(json!({"name": "vigil:source:name", "value": s.name}));
             properties.push(json!({"name": "vigil:source:version", "value": s.version}));
         }
+        properties.extend(p.properties.iter().map(|(k, v)| json!({"name": format!("vigil:{k}"), "value": v})));
         let mut c = json!({
             "type": "library",
             "bom-ref": bom_ref,
             "name": p.name,
-            "version": p.version,
             "purl": p.purl,
             "properties": properties,
         });
+        // A package the file does not pin has no version, rather than an empty one.
+        if !p.version.is_empty() {
+            c["version"] = json!(p.version);
+        }
         if let Some(l) = &p.license {
             c["licenses"] = json!([{"license": {"name": l}}]);
         }

@@ -65,9 +65,14 @@ pub(crate) fn render(inv: &Inventory, stamp: &Stamp) -> Value {
             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p.purl}],
             "comment": format!("found by {} at {}", p.cataloger, p.location.path),
         });
-        if let Some(source) = &p.version_source {
-            pkg["comment"] =
-                json!(format!("found by {} at {}; version read from {source}", p.cataloger, p.location.path));
+        if p.version.is_empty() {
+            // Not pinned by the file: no version rather than an empty one.
+            pkg.as_object_mut().map(|o| o.remove("versionInfo"));
+        }
+        let mut facts: Vec<String> = p.version_source.iter().map(|s| format!("version read from {s}")).collect();
+        facts.extend(p.properties.iter().map(|(k, v)| format!("{k} {v}")));
+        if !facts.is_empty() {
+            pkg["comment"] = json!(format!("found by {} at {}; {}", p.cataloger, p.location.path, facts.join("; ")));
         }
         if let Some(s) = &p.source {
             pkg["sourceInfo"] = json!(format!("built from source package {} {}", s.name, s.version));

@@ -1,10 +1,11 @@
 //! `Cargo.lock` (v1-v4): every `[[package]]` that comes from a registry or
 //! git source; workspace members (no `source`) are the project itself.
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "cargo-lock", ecosystem: "crates.io", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "cargo-lock", ecosystem: "crates.io", files: "Cargo.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "Cargo.lock"

@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "composer-lock", ecosystem: "Packagist", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "composer-lock", ecosystem: "Packagist", files: "composer.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "composer.lock"

@@ -6,10 +6,16 @@
 
 use serde_json::Value;
 
-use super::{Dep, Format};
+use super::{Dep, Format, Parser};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "composer-installed", ecosystem: "Packagist", matches, parse };
+pub const FORMAT: Format = Format {
+    id: "composer-installed",
+    ecosystem: "Packagist",
+    files: "vendor/composer/installed.json",
+    matches,
+    parse: Parser::Deps(parse),
+};
 
 fn matches(path: &str) -> bool {
     path.ends_with("/vendor/composer/installed.json")

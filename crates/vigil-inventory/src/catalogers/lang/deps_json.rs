@@ -5,10 +5,11 @@
 
 use serde_json::Value;
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "dotnet-deps", ecosystem: "NuGet", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "dotnet-deps", ecosystem: "NuGet", files: "*.deps.json", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path).ends_with(".deps.json")

@@ -1,10 +1,16 @@
 //! Installed Python packages: `*.dist-info/METADATA` and
 //! `*.egg-info/PKG-INFO` (`Name:` and `Version:` headers).
 
-use super::{Dep, Format};
+use super::{Dep, Format, Parser};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "python-installed", ecosystem: "PyPI", matches, parse };
+pub const FORMAT: Format = Format {
+    id: "python-installed",
+    ecosystem: "PyPI",
+    files: "*.dist-info/METADATA, *.egg-info/PKG-INFO",
+    matches,
+    parse: Parser::Deps(parse),
+};
 
 fn matches(path: &str) -> bool {
     (path.ends_with("/METADATA") && path.contains(".dist-info/"))

@@ -1,10 +1,11 @@
 //! `Gemfile.lock`: the `specs:` of the `GEM` section (`    name (version)`,
 //! a platform suffix such as `-x86_64-linux` dropped).
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "gemfile-lock", ecosystem: "RubyGems", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "gemfile-lock", ecosystem: "RubyGems", files: "Gemfile.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "Gemfile.lock"

@@ -5,10 +5,16 @@
 //! RubyGems writes first, else from the `NAME.name = "..."` and
 //! `NAME.version = "..."` assignments; the Ruby code is never run.
 
-use super::{Dep, Format};
+use super::{Dep, Format, Parser};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "gem-installed", ecosystem: "RubyGems", matches, parse };
+pub const FORMAT: Format = Format {
+    id: "gem-installed",
+    ecosystem: "RubyGems",
+    files: "specifications/*.gemspec",
+    matches,
+    parse: Parser::Deps(parse),
+};
 
 fn matches(path: &str) -> bool {
     path.ends_with(".gemspec") && path.contains("/specifications/")

@@ -2,10 +2,11 @@
 //! directives applied (a replacement with a version replaces the module
 //! and version; a local-path replacement drops the module).
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "go-mod", ecosystem: "Go", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "go-mod", ecosystem: "Go", files: "go.mod", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "go.mod" && !path.contains("/vendor/")

@@ -5,10 +5,16 @@
 
 use std::io::{Cursor, Read};
 
-use super::{Dep, Format};
+use super::{Dep, Format, Parser};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "java-archive", ecosystem: "Maven", matches, parse };
+pub const FORMAT: Format = Format {
+    id: "java-archive",
+    ecosystem: "Maven",
+    files: "*.jar, *.war, *.ear",
+    matches,
+    parse: Parser::Deps(parse),
+};
 
 /// Largest member read from an archive (a nested archive or a properties file).
 const MAX_MEMBER: u64 = 256 << 20;

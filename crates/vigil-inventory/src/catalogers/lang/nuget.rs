@@ -3,10 +3,11 @@
 
 use serde_json::Value;
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "nuget-lock", ecosystem: "NuGet", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "nuget-lock", ecosystem: "NuGet", files: "packages.lock.json", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "packages.lock.json"

@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "pipfile-lock", ecosystem: "PyPI", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "pipfile-lock", ecosystem: "PyPI", files: "Pipfile.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "Pipfile.lock"

@@ -1,9 +1,10 @@
 //! `poetry.lock`: every `[[package]]`.
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "poetry-lock", ecosystem: "PyPI", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "poetry-lock", ecosystem: "PyPI", files: "poetry.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "poetry.lock"

@@ -3,10 +3,11 @@
 //! `${project.version}`); a dependency whose version stays unresolved (a
 //! parent or BOM manages it) is not reported.
 
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "maven-pom", ecosystem: "Maven", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "maven-pom", ecosystem: "Maven", files: "pom.xml", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "pom.xml"

@@ -2,10 +2,11 @@
 //! editable source).
 
 use super::poetry::toml_packages;
-use super::{Dep, Format, file_name};
+use super::{Dep, Format, Parser, file_name};
 
 /// The format.
-pub const FORMAT: Format = Format { id: "uv-lock", ecosystem: "PyPI", matches, parse };
+pub const FORMAT: Format =
+    Format { id: "uv-lock", ecosystem: "PyPI", files: "uv.lock", matches, parse: Parser::Deps(parse) };
 
 fn matches(path: &str) -> bool {
     file_name(path) == "uv.lock"

@@ -207,6 +207,7 @@ fn package(ctx: &Context<'_>, header: &Header<'_>, path: &str) -> Option<Package
         arch,
         location: Location { path: path.to_owned(), layer: None },
         cataloger: ID.to_owned(),
+        properties: Default::default(),
     })
 }
 

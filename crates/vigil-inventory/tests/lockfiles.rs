@@ -1,0 +1,333 @@
+//! Lockfiles as people really have them: written by the real package
+//! managers (npm 6 and 11, pnpm 7, 8 and 12, yarn 1.22 and 4, uv, pdm,
+//! Conan 1 and 2; `tests/fixtures/lang/edge/README.md` says how each was
+//! made) with aliases, git, tarball and local dependencies, peer suffixes
+//! and other registries, plus hand-made edge cases for the formats and
+//! corners no tool here writes. Each test names every package expected,
+//! so a lost package or an invented one fails.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use vigil_core::inventory::Inventory;
+use vigil_inventory::{Options, inventory_dir};
+
+fn edge(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/edge").join(dir)
+}
+
+fn inventory(dir: &str) -> Inventory {
+    inventory_dir(&edge(dir), &Options::default()).unwrap()
+}
+
+/// `cataloger -> ["name@version {properties}"]`, sorted.
+fn found(inv: &Inventory) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &inv.packages {
+        let props: Vec<String> = p.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let shown = if props.is_empty() {
+            format!("{}@{}", p.name, p.version)
+        } else {
+            format!("{}@{} {}", p.name, p.version, props.join(" "))
+        };
+        out.entry(p.cataloger.clone()).or_default().push(shown);
+    }
+    out.values_mut().for_each(|v| v.sort());
+    out
+}
+
+/// The packages pnpm 7, 8 and 12 and yarn 1 and 4 installed for the same
+/// `package.json` (checked against `pnpm list --depth Infinity` and the
+/// `node_modules` tree when the fixtures were made), without the git one.
+const NODE_PROJECT: &[&str] = &[
+    "@babel/code-frame@7.12.13",
+    "@babel/helper-validator-identifier@7.29.7",
+    "@babel/highlight@7.25.9",
+    "acorn-jsx@5.3.2",
+    "acorn@8.7.0",
+    "ansi-regex@5.0.1 alias=ansi-regex-cjs",
+    "ansi-styles@3.2.1",
+    "chalk@2.4.2",
+    "color-convert@1.9.3",
+    "color-name@1.1.3",
+    "escape-string-regexp@1.0.5",
+    "has-flag@3.0.0",
+    "js-tokens@4.0.0",
+    "picocolors@1.1.1",
+    "supports-color@5.5.0",
+];
+
+const GIT_COMMIT: &str = "7cb30ffee96d60d15d394a1d9a65afffb91e1ce1";
+
+fn with(extra: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = NODE_PROJECT.iter().chain(extra).map(|s| s.to_string()).collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn npm_v1_aliases_and_git_dependencies() {
+    let inv = inventory("npm-v1");
+    assert_eq!(
+        found(&inv)["npm-lock"],
+        [
+            "ansi-regex@5.0.1 alias=ansi-regex-cjs".to_owned(),
+            format!("left-pad-local@ commit={GIT_COMMIT}"),
+            "lodash@4.17.20".to_owned(),
+            "minimist@1.2.5".to_owned(),
+        ]
+    );
+    let git = inv.packages.iter().find(|p| p.name == "left-pad-local").unwrap();
+    assert_eq!(git.purl, "pkg:npm/left-pad-local", "no URL as the version, no version at all");
+    let alias = inv.packages.iter().find(|p| p.name == "ansi-regex").unwrap();
+    assert_eq!(alias.purl, "pkg:npm/ansi-regex@5.0.1");
+    assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+    assert!(inv.warnings[0].contains("/package-lock.json: 1 package without a version is listed but not matched"));
+    assert!(inv.warnings[0].ends_with("left-pad-local (git commit 7cb30ffee96d)"), "{}", inv.warnings[0]);
+}
+
+#[test]
+fn npm_v1_tokens_never_leave_the_lockfile() {
+    let inv = inventory("npm-v1-token");
+    let json = serde_json::to_string(&inv).unwrap();
+    assert!(!json.contains("ghp_"), "{json}");
+    let git = inv.packages.iter().find(|p| p.name == "left-pad-local").unwrap();
+    assert_eq!((git.version.as_str(), git.purl.as_str()), ("", "pkg:npm/left-pad-local"));
+}
+
+#[test]
+fn npm_v3_and_the_hidden_lockfile() {
+    let all = found(&inventory("npm-v3"));
+    let expected = [
+        "ansi-regex@5.0.1 alias=ansi-regex-cjs".to_owned(),
+        format!("left-pad-local@1.3.0 commit={GIT_COMMIT}"),
+        "lodash@4.17.20".to_owned(),
+        "minimist@1.2.5".to_owned(),
+    ];
+    assert_eq!(all["npm-lock"], expected);
+    assert_eq!(all["npm-hidden-lock"], expected);
+    // node_modules/*/package.json say what the hidden lockfile says: not reported twice.
+    assert!(!all.contains_key("npm-installed"), "{all:?}");
+}
+
+#[test]
+fn pnpm_every_lockfile_version() {
+    let git_v5 = format!("left-pad-local@ commit={GIT_COMMIT}");
+    let git_v9 = format!("left-pad-local@1.3.0 commit={GIT_COMMIT}");
+    // pnpm 7 (lockfile 5.4): peer suffixes `_acorn@8.7.0`; a git dependency keyed by its path, without a name.
+    assert_eq!(found(&inventory("pnpm-v5"))["pnpm-lock"], with(&[&git_v5, "lodash@4.17.20 alias=lodash-tarball"]));
+    // pnpm 8 (6.0): `(acorn@8.7.0)`; pnpm 8 cannot install `git+file:` dependencies, so none here.
+    assert_eq!(found(&inventory("pnpm-v6"))["pnpm-lock"], with(&["lodash@4.17.20 alias=lodash-tarball"]));
+    // pnpm 12 (9.0): keys without a leading slash, the git package with its version.
+    assert_eq!(found(&inventory("pnpm-v9"))["pnpm-lock"], with(&[&git_v9, "lodash@4.17.20 alias=lodash-tarball"]));
+    for dir in ["pnpm-v5", "pnpm-v6", "pnpm-v9"] {
+        let inv = inventory(dir);
+        assert!(inv.packages.iter().all(|p| p.name != "local-thing"), "file: dependencies are the project's own");
+        let warnings: Vec<&String> = inv.warnings.iter().filter(|w| !w.contains("left-pad-local")).collect();
+        assert!(warnings.is_empty(), "{dir}: {warnings:?}");
+    }
+}
+
+#[test]
+fn pnpm_tarballs_from_another_registry() {
+    // `@127.0.0.1+48731/minimist/-/minimist-1.2.5.tgz` (v5, v6) and
+    // `minimist@http://127.0.0.1:48731/...tgz` (v9), with explicit name and version fields.
+    for dir in ["pnpm-v5-tarball", "pnpm-v6-tarball", "pnpm-v9-tarball"] {
+        let inv = inventory(dir);
+        assert_eq!(found(&inv)["pnpm-lock"], ["lodash@4.17.20", "minimist@1.2.5"], "{dir}");
+        assert!(inv.warnings.is_empty(), "{dir}: {:?}", inv.warnings);
+    }
+}
+
+#[test]
+fn pnpm_registry_prefixed_and_github_keys_and_one_bad_entry() {
+    let inv = inventory("pnpm-hand");
+    assert_eq!(
+        found(&inv)["pnpm-lock"],
+        ["@corp/ui@2.0.1", "foo@1.1.0", "is-even@1.0.0", "loose-envify@1.4.0", "private-tarball@3.1.4", "react@18.2.0",]
+    );
+    assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+    let w = &inv.warnings[0];
+    assert!(w.starts_with("pnpm-lock: /pnpm-lock.yaml: 1 entry left out, neither the entry nor its key names the package: https://registry.example.com/garbage/-/garbage.tgz"), "{w}");
+    assert!(!serde_json::to_string(&inv).unwrap().contains("s3cr3t"));
+}
+
+#[test]
+fn yarn_classic_and_berry() {
+    let git = format!("left-pad-local@1.3.0 commit={GIT_COMMIT}");
+    let classic = inventory("yarn-v1");
+    assert_eq!(found(&classic)["yarn-lock"], with(&[&git, "minimist@1.2.5"]));
+    assert!(classic.warnings.is_empty(), "{:?}", classic.warnings);
+    let berry = inventory("yarn-berry");
+    assert_eq!(
+        found(&berry)["yarn-lock"],
+        with(&[
+            &git,
+            "function-bind@1.1.2",
+            "hasown@2.0.4",
+            "is-core-module@2.18.0",
+            "minimist@1.2.5",
+            "path-parse@1.0.7",
+            "resolve@1.22.1",
+            "supports-preserve-symlinks-flag@1.0.0",
+        ])
+    );
+    assert!(berry.warnings.is_empty(), "{:?}", berry.warnings);
+}
+
+#[test]
+fn yarn_quoted_field_names() {
+    let inv = inventory("yarn-quoted");
+    assert_eq!(found(&inv)["yarn-lock"], ["left-pad@1.3.0", "minimist@1.2.5"]);
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+}
+
+#[test]
+fn a_lockfile_with_entries_but_no_packages_is_a_warning() {
+    let root = tempfile::tempdir().unwrap();
+    // Every entry lacks a version: each is named, none silently dropped.
+    std::fs::write(root.path().join("yarn.lock"), "a@^1:\n  resolved \"x\"\n\nb@^2:\n  integrity \"y\"\n").unwrap();
+    let inv = inventory_dir(root.path(), &Options::default()).unwrap();
+    assert!(inv.packages.is_empty());
+    assert_eq!(inv.warnings, ["yarn-lock: /yarn.lock: 2 entries left out, no version: a@^1, b@^2"]);
+}
+
+/// `name version path` of every requirements package, names PEP 503-normalised.
+fn requirements_lines(inv: &Inventory) -> Vec<String> {
+    let mut lines: Vec<String> = inv
+        .packages
+        .iter()
+        .filter(|p| p.cataloger == "requirements")
+        .map(|p| {
+            let name = vigil_core::ecosystem::normalize_name("PyPI", &p.name);
+            format!("{name} {} {}", p.version, p.location.path)
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// pip's own parser as the oracle: `parse_requirements` joins lines, drops
+/// comments and options and follows `-r`/`-c`, and
+/// `install_req_from_parsed_requirement` names each requirement (wheels,
+/// `#egg=`, editables); the pin is its `==`/`===` specifier, else the
+/// constraint's.
+const PIP_ORACLE: &str = r#"
+import os, sys
+from pip._internal.req.req_file import parse_requirements
+from pip._internal.req.constructors import install_req_from_parsed_requirement
+from pip._internal.network.session import PipSession
+from pip._vendor.packaging.utils import canonicalize_name
+os.chdir(sys.argv[1])
+out, pins = set(), {}
+for top in sys.argv[2:]:
+    reqs = []
+    for r in parse_requirements(top, session=PipSession()):
+        i = install_req_from_parsed_requirement(r)
+        origin = r.comes_from.split(" (line")[0].split(" ", 1)[1]
+        pin = ""
+        if i.req is not None:
+            for s in i.req.specifier:
+                if s.operator in ("==", "===") and "*" not in s.version:
+                    pin = s.version
+        if i.constraint:
+            pins[canonicalize_name(i.name)] = pin
+        elif i.name is not None:
+            reqs.append((canonicalize_name(i.name), pin, "/" + os.path.normpath(origin)))
+    for name, pin, origin in reqs:
+        out.add(f"{name} {pin or pins.get(name, '')} {origin}")
+print("\n".join(sorted(out)))
+"#;
+
+#[test]
+fn requirements_read_as_pip_reads_them() {
+    let inv = inventory("pip");
+    let ours = requirements_lines(&inv);
+    assert!(ours.contains(&"pytest 7.1.0 /req/requirements-dev.txt".to_owned()), "pinned by the constraints file");
+    assert!(ours.contains(&"baz 1.4.2 /req/requirements-dev.txt".to_owned()), "a wheel file names its version");
+    assert!(ours.contains(&"flask 2.0.1 /requirements.txt".to_owned()), "included packages name their file");
+    assert!(ours.contains(&"black  /req/requirements-dev.txt".to_owned()), "unpinned: listed without a version");
+    assert!(!ours.iter().any(|l| l.starts_with("pluggy")), "constraints add no packages");
+    let unpinned: Vec<&String> = inv.warnings.iter().filter(|w| w.contains("without a version")).collect();
+    assert_eq!(unpinned.len(), 1, "{:?}", inv.warnings);
+    assert!(unpinned[0].ends_with(": black, devtools"), "{}", unpinned[0]);
+    assert!(!serde_json::to_string(&inv).unwrap().contains("s3cr3t"));
+
+    let dir = edge("pip");
+    let run = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(PIP_ORACLE)
+        .arg(&dir)
+        .args(["requirements.txt", "req/requirements-dev.txt"])
+        .output();
+    match run {
+        Ok(out) if out.status.success() => {
+            let pip: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+            assert_eq!(ours, pip, "Vigil and pip disagree");
+        }
+        other => {
+            let msg = format!("pip's requirements parser is not available (python3 with pip): {other:?}");
+            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        }
+    }
+}
+
+#[test]
+fn requirements_includes_that_cannot_be_followed() {
+    let inv = inventory("pip-bad");
+    assert_eq!(
+        requirements_lines(&inv),
+        [
+            "flask 2.0.1 /requirements.txt",
+            "idna 2.10 /req/requirements-b.txt",
+            "requests 2.25.0 /req/requirements-a.txt"
+        ]
+    );
+    let top: Vec<&String> = inv.warnings.iter().filter(|w| w.starts_with("requirements: /requirements.txt:")).collect();
+    let expected = [
+        "an include by URL is not downloaded: -r https://example.com/requirements.txt",
+        "the included file is outside the scanned root: -r ../../../../outside.txt",
+        "the included file does not exist: -r req/missing.txt",
+        "the included file includes itself (a cycle): -r requirements-a.txt",
+        "not a requirement pip reads: https://example.com/archive.tar.gz",
+    ];
+    for e in expected {
+        assert!(top.iter().any(|w| w.ends_with(e)), "{e}: {top:?}");
+    }
+}
+
+mod hostile {
+    //! The new fixtures, mutated: packages or warnings, never a panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILES: &[&str] = &[
+        "npm-v1/package-lock.json",
+        "npm-v3/node_modules/.package-lock.json",
+        "pnpm-v5/pnpm-lock.yaml",
+        "pnpm-v6/pnpm-lock.yaml",
+        "pnpm-v9/pnpm-lock.yaml",
+        "pnpm-hand/pnpm-lock.yaml",
+        "yarn-v1/yarn.lock",
+        "yarn-berry/yarn.lock",
+        "yarn-quoted/yarn.lock",
+        "pip/req/requirements-dev.txt",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_lockfiles(which in 0usize..FILES.len(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<usize>())) {
+            let data = common::mutate(std::fs::read(edge(FILES[which])).unwrap(), &flips, cut);
+            let root = tempfile::tempdir().unwrap();
+            let target = root.path().join(FILES[which]);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::write(&target, data).unwrap();
+            inventory_dir(root.path(), &Options::default()).unwrap();
+        }
+    }
+}

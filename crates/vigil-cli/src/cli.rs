@@ -144,6 +144,10 @@ pub struct ScanArgs {
     /// Exit with code 1 when a vulnerability of unknown severity is found
     #[arg(long)]
     pub fail_on_unknown: bool,
+    /// Exit with code 1 when some packages could not be checked: the database holds no
+    /// advisories for their ecosystem (an OS release, a language), or Vigil cannot match the OS
+    #[arg(long)]
+    pub fail_on_missing_data: bool,
     /// Leave out vulnerabilities that have no fix yet or will not be fixed
     #[arg(long)]
     pub ignore_unfixed: bool,

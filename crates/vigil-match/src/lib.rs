@@ -20,10 +20,15 @@
 //! high 8.0, medium 5.5, low 2.0, unknown 5.0) and likelihood is the EPSS
 //! probability (0.01 when EPSS has no score), then severity, then id.
 //!
+//! [`coverage`] says, for every ecosystem of the inventory, whether the
+//! database holds advisories for it, so a scan without data never looks clean.
+//!
 //! This crate renders nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod coverage;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -34,6 +39,8 @@ use vigil_core::severity::Severity;
 use vigil_vulndb::evaluate::Evaluation;
 use vigil_vulndb::feeds::{EpssScore, KevEntry};
 use vigil_vulndb::{BorrowedSeverity, Candidate, Database};
+
+pub use coverage::{Coverage, CoverageKind, CoverageStatus, coverage};
 
 /// A vulnerability or an informational advisory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

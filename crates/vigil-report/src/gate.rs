@@ -3,7 +3,9 @@
 //! suppression. `fail_on` is a severity threshold; a vulnerability whose
 //! severity stays unknown (neither its record nor another record about the
 //! same CVE rates it) is below every threshold and fails the gate only with
-//! `fail_on_unknown`.
+//! `fail_on_unknown`. `fail_on_missing_data` fails a scan that could not
+//! check some of what it found: an ecosystem of the inventory the database
+//! holds no advisories for, or an OS Vigil cannot match.
 
 use vigil_core::severity::Severity;
 use vigil_match::Kind;
@@ -17,12 +19,14 @@ pub struct Gate {
     pub fail_on: Option<Severity>,
     /// Fail on a vulnerability of unknown severity.
     pub fail_on_unknown: bool,
+    /// Fail when some packages could not be checked for lack of advisories.
+    pub fail_on_missing_data: bool,
 }
 
 impl Gate {
     /// Whether any condition is set.
     pub fn is_set(&self) -> bool {
-        self.fail_on.is_some() || self.fail_on_unknown
+        self.fail_on.is_some() || self.fail_on_unknown || self.fail_on_missing_data
     }
 
     /// Why the report fails the gate, one reason per condition met; empty when it passes.
@@ -39,6 +43,16 @@ impl Gate {
             let n = vulnerabilities().filter(|f| f.severity == Severity::Unknown).count();
             if n > 0 {
                 reasons.push(format!("{n} vulnerabilities of unknown severity"));
+            }
+        }
+        if self.fail_on_missing_data {
+            let gaps: Vec<&str> = report.gaps().map(|c| c.ecosystem.as_str()).collect();
+            if !gaps.is_empty() {
+                reasons.push(format!(
+                    "{} packages not checked, no advisories for {}",
+                    report.summary.not_checked,
+                    gaps.join(", ")
+                ));
             }
         }
         reasons

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use vigil_core::ecosystem::Ecosystem;
 use vigil_core::osv::Record;
+use vigil_version::Scheme;
 
 use crate::entry::decode;
 use vigil_core::severity::Severity;
@@ -161,8 +162,26 @@ pub struct Status {
     pub sources: Vec<SourceStatus>,
     /// Per-ecosystem counts.
     pub ecosystems: Vec<EcosystemCount>,
+    /// The operating system releases advisories exist for (`Debian:11`,
+    /// `Ubuntu:18.04:LTS`), in release order: what OS targets can be checked.
+    pub os_releases: Vec<String>,
     /// Skipped files (the first ones kept).
     pub problems: Vec<Problem>,
+}
+
+/// A sort key putting releases in numeric order (`Debian:9` before `Debian:10`).
+fn release_order(ecosystem: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut rest = ecosystem;
+    while !rest.is_empty() {
+        let text_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let (text, after) = rest.split_at(text_end);
+        let digits_end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+        let (digits, after) = after.split_at(digits_end);
+        key.push((text.to_owned(), digits.parse().unwrap_or(0)));
+        rest = after;
+    }
+    key
 }
 
 /// The index range holding every record ecosystem that `want` may cover:
@@ -319,6 +338,23 @@ impl Database {
         Ok(best.map(|(_, b)| b))
     }
 
+    /// Advisory counts per record ecosystem (`Debian:11`), as the build counted them.
+    pub fn ecosystem_counts(&self) -> Result<Vec<EcosystemCount>> {
+        let mut stmt = self.conn.prepare_cached("SELECT ecosystem, advisories FROM ecosystems").map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok(EcosystemCount { ecosystem: r.get(0)?, advisories: r.get::<_, i64>(1)? as u64 }))
+            .map_err(self.err())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(self.err())
+    }
+
+    /// How many advisories lookups in `ecosystem` can find: the sum over
+    /// every record ecosystem it covers (`Ubuntu:22.04` covers
+    /// `Ubuntu:22.04:LTS`; `Debian` every Debian release).
+    pub fn advisories_for(&self, ecosystem: &str) -> Result<u64> {
+        let want = Ecosystem::parse(ecosystem).canonical();
+        Ok(self.ecosystem_counts()?.iter().filter(|e| want.covers(&e.ecosystem)).map(|e| e.advisories).sum())
+    }
+
     /// The ids of the records that carry `alias` (their own id or an alias), sorted.
     pub fn ids_for(&self, alias: &str) -> Result<Vec<String>> {
         let mut stmt = self
@@ -425,12 +461,15 @@ impl Database {
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
-        let mut stmt = self.conn.prepare("SELECT ecosystem, advisories FROM ecosystems").map_err(self.err())?;
-        let ecosystems = stmt
-            .query_map([], |r| Ok(EcosystemCount { ecosystem: r.get(0)?, advisories: r.get::<_, i64>(1)? as u64 }))
-            .map_err(self.err())?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(self.err())?;
+        let ecosystems = self.ecosystem_counts()?;
+        let mut os_releases: Vec<String> = ecosystems
+            .iter()
+            .map(|e| Ecosystem::parse(&e.ecosystem))
+            .filter(|e| e.release().is_some())
+            .filter(|e| matches!(e.scheme(), Some(Scheme::Dpkg | Scheme::Rpm | Scheme::Apk)))
+            .map(|e| e.as_str().to_owned())
+            .collect();
+        os_releases.sort_by(|a, b| release_order(a).cmp(&release_order(b)));
         let mut stmt = self.conn.prepare("SELECT file, field, message FROM problems LIMIT 50").map_err(self.err())?;
         let problems = stmt
             .query_map([], |r| Ok(Problem { file: r.get(0)?, field: r.get(1)?, message: r.get(2)? }))
@@ -450,6 +489,7 @@ impl Database {
             epss_score_date: self.meta("epss_score_date")?,
             sources,
             ecosystems,
+            os_releases,
             problems,
         })
     }

@@ -163,6 +163,21 @@ pub fn status(config: &Config, db: &Path, format: Format, quiet: bool) -> Result
         }
         writeln!(out, "  <- {}", s.location)?;
     }
+    writeln!(out, "OS releases covered (an OS target of another release is not checked):")?;
+    let mut by_os: Vec<(&str, Vec<&str>)> = Vec::new();
+    for release in &status.os_releases {
+        let (base, version) = release.split_once(':').unwrap_or((release, ""));
+        match by_os.last_mut() {
+            Some((b, versions)) if *b == base => versions.push(version),
+            _ => by_os.push((base, vec![version])),
+        }
+    }
+    if by_os.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for (base, versions) in by_os {
+        writeln!(out, "  {base}: {}", versions.join(", "))?;
+    }
     writeln!(out, "ecosystems:")?;
     for e in &status.ecosystems {
         writeln!(out, "  {:<28} {:>7} advisories", e.ecosystem, e.advisories)?;

@@ -85,6 +85,12 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         eprintln!("warning: {warning}");
     }
     let mut findings = vigil_match::match_inventory(&database, &inventory)?;
+    let coverage = vigil_match::coverage(&database, &inventory)?;
+    if !quiet {
+        for gap in coverage.iter().filter(|c| c.is_gap()) {
+            eprintln!("warning: {}", gap.describe());
+        }
+    }
     if args.ignore_unfixed {
         findings.retain(|f| f.kind != Kind::Vulnerability || f.fix_status == FixStatus::FixAvailable);
     }
@@ -99,7 +105,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     }
     let built = vigil_core::time::rfc3339(database.built_at()?);
     let scanned_at = vigil_core::time::rfc3339(vigil_core::time::now_unix());
-    let mut report = ScanReport::new(inventory, scanned_at, built, findings);
+    let mut report = ScanReport::new(inventory, scanned_at, built, findings).with_coverage(coverage);
     report.suppressed = suppressed;
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
@@ -137,6 +143,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             SeverityArg::Critical => Severity::Critical,
         }),
         fail_on_unknown: args.fail_on_unknown,
+        fail_on_missing_data: args.fail_on_missing_data,
     };
     let failures = gate.failures(&report);
     if failures.is_empty() {

@@ -64,7 +64,7 @@ fn scan_a_root_filesystem() {
     database(db.path());
     let root = rootfs();
     let report = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     // Priority order: the KEV-listed DSA first, then by risk; informational last.
     assert_eq!(
         ids(&report),
@@ -216,11 +216,12 @@ fn several_formats_in_one_run() {
         assert_eq!(verdict, "valid");
     }
 
-    // JUnit: well-formed XML with one failure per vulnerability and the informational one skipped.
+    // JUnit: well-formed XML with one failure per vulnerability and the informational one skipped,
+    // and a passing case for each of the two ecosystems checked (Debian:10, crates.io).
     let program = "import sys, xml.etree.ElementTree as ET\nr = ET.parse(sys.argv[1]).getroot()\n\
                    print(r.get('tests'), r.get('failures'), len(r.findall('.//failure')), len(r.findall('.//skipped')))";
     if let Some(counts) = python("xml.etree.ElementTree", program, &[&junit]) {
-        assert_eq!(counts, "3 2 2 1");
+        assert_eq!(counts, "5 2 2 1");
     }
     // Two formats cannot both go to standard output.
     let o = vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json", "--format", "table"]);
@@ -625,6 +626,113 @@ fn a_record_without_severity_takes_one_from_another_record_of_its_cve() {
     let (code, err) = gate(&["--fail-on", "critical", "--fail-on-unknown"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("2 vulnerabilities of unknown severity"), "{err}");
+}
+
+#[test]
+fn a_scan_without_advisories_for_what_it_found_says_so() {
+    // The fixture database holds Debian 10 advisories only, and none for NuGet. A Debian 12
+    // root filesystem with a NuGet lock and a PyPI requirements file: the Debian and NuGet
+    // packages are not checked, and every format says so; --fail-on-missing-data fails.
+    let db = tempfile::tempdir().unwrap();
+    database(db.path());
+    let root = tempfile::tempdir().unwrap();
+    let w = |path: &str, text: &str| {
+        let p = root.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+    w(
+        "var/lib/dpkg/status",
+        "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.9.13p3-1+deb12u1\n\n\
+         Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n",
+    );
+    w("srv/app/requirements.txt", "flask==1.0\n");
+    w(
+        "srv/api/packages.lock.json",
+        r#"{"version": 1, "dependencies": {"net8.0": {"Newtonsoft.Json": {"type": "Direct", "resolved": "13.0.1"}}}}"#,
+    );
+    let target = root.path().to_str().unwrap();
+    let out = vigil(db.path(), &["scan", target, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "off by default");
+    let err = stderr(&out);
+    assert!(err.contains("warning: Debian:12: no advisories in the database, 2 packages not checked"), "{err}");
+    assert!(err.contains("warning: NuGet: no advisories in the database, 1 package not checked"), "{err}");
+    let report = json(&out);
+    assert_eq!(report["summary"]["not_checked"], 3);
+    let coverage: Vec<String> = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {}",
+                c["kind"].as_str().unwrap(),
+                c["ecosystem"].as_str().unwrap(),
+                c["packages"],
+                c["status"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(coverage, ["os Debian:12 2 no_advisories", "language NuGet 1 no_advisories", "language PyPI 1 covered"]);
+    let o = vigil(db.path(), &["scan", target, "--fail-on-missing-data"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("policy failed: 3 packages not checked, no advisories for Debian:12, NuGet"),
+        "{}",
+        stderr(&o)
+    );
+    let table = stdout(&o);
+    assert!(
+        table.contains("not checked:\n  Debian:12: no advisories in the database, 2 packages not checked"),
+        "{table}"
+    );
+    assert!(table.contains("3 packages not checked"), "{table}");
+    let files = tempfile::tempdir().unwrap();
+    let file = |n: &str| files.path().join(n).to_str().unwrap().to_owned();
+    let formats = ["sarif", "junit", "markdown", "cyclonedx"].map(|f| format!("{f}={}", file(f)));
+    let mut args = vec!["scan", target];
+    for f in &formats {
+        args.extend(["--format", f.as_str()]);
+    }
+    assert!(vigil(db.path(), &args).status.success());
+    let read = |n: &str| std::fs::read_to_string(file(n)).unwrap();
+    let sarif: serde_json::Value = serde_json::from_str(&read("sarif")).unwrap();
+    let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(notes[0]["level"], "warning");
+    assert!(notes[0]["message"]["text"].as_str().unwrap().starts_with("Debian:12: no advisories"), "{notes}");
+    assert_eq!(notes[2]["level"], "note");
+    let schema = fixtures().join("schemas/sarif-2.1.0-rtm.5.json");
+    let program = "import json, sys, jsonschema\njsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))\nprint('valid')";
+    if let Some(verdict) = python("jsonschema", program, &[&file("sarif"), schema.to_str().unwrap()]) {
+        assert_eq!(verdict, "valid");
+    }
+    let junit = read("junit");
+    assert!(junit.contains(r#"<property name="vigil:coverage:Debian:12" value="no advisories"/>"#), "{junit}");
+    assert!(
+        junit.contains(r#"<skipped message="NuGet: no advisories in the database, 1 package not checked"#),
+        "{junit}"
+    );
+    assert!(
+        read("markdown").contains("**Not checked** (3 packages):\n\n- Debian:12: no advisories"),
+        "{}",
+        read("markdown")
+    );
+    let bom: serde_json::Value = serde_json::from_str(&read("cyclonedx")).unwrap();
+    let properties = bom["metadata"]["properties"].as_array().unwrap();
+    assert!(properties.iter().any(|p| p["name"] == "vigil:coverage:Debian:12"), "{properties:?}");
+    assert_valid_cyclonedx(Path::new(&file("cyclonedx")));
+    // An OS Vigil knows no advisories for at all: its packages cannot be checked either.
+    w("etc/os-release", "ID=arch\nPRETTY_NAME=\"Arch Linux\"\n");
+    std::fs::remove_file(root.path().join("var/lib/dpkg/status")).unwrap();
+    let report = json(&vigil(db.path(), &["scan", target, "--format", "json"]));
+    assert_eq!(report["coverage"][0]["ecosystem"], "arch");
+    assert_eq!(report["coverage"][0]["status"], "unsupported");
+    assert_eq!(vigil(db.path(), &["scan", target, "--fail-on-missing-data"]).status.code(), Some(1));
+    // And `vigil db status` lists the OS releases the database covers.
+    let status = json(&vigil(db.path(), &["db", "status", "--format", "json"]));
+    assert!(status["os_releases"].as_array().unwrap().contains(&"Debian:10".into()), "{status}");
+    assert!(!status["os_releases"].as_array().unwrap().contains(&"Debian:12".into()), "{status}");
 }
 
 /// A Go binary fixture of the inventory crate, unpacked into `dir`.

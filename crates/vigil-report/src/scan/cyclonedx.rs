@@ -97,6 +97,15 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         vulnerabilities.push(v);
     }
     doc["vulnerabilities"] = json!(vulnerabilities);
+    // What the database could check, one property per ecosystem of the inventory.
+    let coverage: Vec<Value> = report
+        .coverage
+        .iter()
+        .map(|c| json!({"name": format!("vigil:coverage:{}", c.ecosystem), "value": c.describe()}))
+        .collect();
+    if !coverage.is_empty() {
+        doc["metadata"]["properties"] = json!(coverage);
+    }
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
         Some(kind) => std::io::Error::new(kind, e),
         None => std::io::Error::other(e),

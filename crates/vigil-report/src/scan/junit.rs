@@ -37,8 +37,36 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         out,
         "<testsuites name=\"vigil scan {}\" tests=\"{}\" failures=\"{failures}\">",
         xml(&report.target),
-        report.findings.len()
+        report.findings.len() + report.coverage.len()
     )?;
+    if !report.coverage.is_empty() {
+        // What the database could check: an ecosystem it has no advisories for is a skipped case.
+        let gaps = report.gaps().count();
+        writeln!(
+            out,
+            "  <testsuite name=\"advisory coverage\" tests=\"{}\" failures=\"0\" skipped=\"{gaps}\">",
+            report.coverage.len()
+        )?;
+        writeln!(out, "    <properties>")?;
+        for c in &report.coverage {
+            writeln!(
+                out,
+                "      <property name=\"vigil:coverage:{}\" value=\"{}\"/>",
+                xml(&c.ecosystem),
+                xml(c.status.as_str())
+            )?;
+        }
+        writeln!(out, "    </properties>")?;
+        for c in &report.coverage {
+            let name = format!("{} packages are checked", c.ecosystem);
+            writeln!(out, "    <testcase classname=\"coverage\" name=\"{}\">", xml(&name))?;
+            if c.is_gap() {
+                writeln!(out, "      <skipped message=\"{}\"/>", xml(&c.describe()))?;
+            }
+            writeln!(out, "    </testcase>")?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
     for (location, findings) in suites {
         let fails = findings.iter().filter(|f| f.kind == Kind::Vulnerability).count();
         let skipped = findings.len() - fails;

@@ -41,6 +41,14 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         "**{} vulnerabilities** in {} packages: {} critical, {} high, {} medium, {} low, {} unknown; {} fixable; {} known exploited.",
         s.vulnerabilities, s.packages, s.critical, s.high, s.medium, s.low, s.unknown, s.fixable, s.exploited
     )?;
+    if report.gaps().next().is_some() {
+        writeln!(out)?;
+        writeln!(out, "**Not checked** ({} packages):", s.not_checked)?;
+        writeln!(out)?;
+        for gap in report.gaps() {
+            writeln!(out, "- {}", cell(&gap.describe()))?;
+        }
+    }
     let vulns: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Vulnerability).collect();
     if !vulns.is_empty() {
         writeln!(out)?;

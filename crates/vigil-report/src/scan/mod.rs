@@ -14,10 +14,10 @@ use std::io::Write;
 use serde::Serialize;
 use vigil_core::inventory::{Inventory, OsInfo};
 use vigil_core::severity::Severity;
-use vigil_match::{Finding, FixStatus, Kind};
+use vigil_match::{Coverage, Finding, FixStatus, Kind};
 
 /// Version of the JSON report layout (`docs/scan-json.md`).
-pub const SCAN_SCHEMA_VERSION: u32 = 1;
+pub const SCAN_SCHEMA_VERSION: u32 = 2;
 
 /// Findings formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,9 @@ pub struct Summary {
     pub informational: usize,
     /// Packages in the inventory.
     pub packages: usize,
+    /// Of which not checked: the database holds no advisories for their
+    /// ecosystem, or Vigil cannot match it (see the report's `coverage`).
+    pub not_checked: usize,
 }
 
 /// A scan's results, as every format sees them.
@@ -87,6 +90,8 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     /// Findings taken out by the ignore file or OpenVEX, with the reason.
     pub suppressed: Vec<crate::policy::Suppression>,
+    /// For every ecosystem of the inventory, whether the database could check it.
+    pub coverage: Vec<Coverage>,
     /// Problems met while building the inventory.
     pub warnings: Vec<String>,
     /// The whole inventory (for formats that carry it, such as CycloneDX).
@@ -148,9 +153,24 @@ impl ScanReport {
             summary,
             findings,
             suppressed: Vec::new(),
+            coverage: Vec::new(),
             warnings: inventory.warnings.clone(),
             inventory,
         }
+    }
+}
+
+impl ScanReport {
+    /// Records what the database could check, and counts the packages it could not.
+    pub fn with_coverage(mut self, coverage: Vec<Coverage>) -> ScanReport {
+        self.summary.not_checked = coverage.iter().filter(|c| c.is_gap()).map(|c| c.packages).sum();
+        self.coverage = coverage;
+        self
+    }
+
+    /// The ecosystems whose packages went unchecked.
+    pub fn gaps(&self) -> impl Iterator<Item = &Coverage> {
+        self.coverage.iter().filter(|c| c.is_gap())
     }
 }
 

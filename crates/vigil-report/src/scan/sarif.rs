@@ -94,6 +94,16 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
                 "informationUri": "https://osv.dev",
                 "rules": rules.into_values().collect::<Vec<_>>(),
             }},
+            "invocations": [{
+                "executionSuccessful": true,
+                // What the database could check: a warning for each ecosystem it could not.
+                "toolExecutionNotifications": report.coverage.iter().map(|c| json!({
+                    "level": if c.is_gap() { "warning" } else { "note" },
+                    "message": {"text": c.describe()},
+                    "descriptor": {"id": "vigil/coverage"},
+                    "properties": {"ecosystem": c.ecosystem, "status": c.status, "packages": c.packages, "advisories": c.advisories},
+                })).collect::<Vec<_>>(),
+            }],
             "results": results,
         }],
     });

@@ -147,10 +147,21 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
             writeln!(out, "  {} in {}: {}: {}", x.id, x.package, x.by, x.reason)?;
         }
     }
+    if report.gaps().next().is_some() {
+        writeln!(out)?;
+        writeln!(out, "not checked:")?;
+        for gap in report.gaps() {
+            writeln!(out, "  {}", gap.describe())?;
+        }
+    }
     writeln!(out)?;
+    let not_checked = match s.not_checked {
+        0 => String::new(),
+        n => format!("; {n} packages not checked (above)"),
+    };
     writeln!(
         out,
-        "{} vulnerabilities in {} packages (critical {}, high {}, medium {}, low {}, unknown {}); {} with a fix, {} known exploited; {} informational",
+        "{} vulnerabilities in {} packages (critical {}, high {}, medium {}, low {}, unknown {}); {} with a fix, {} known exploited; {} informational{not_checked}",
         s.vulnerabilities,
         s.packages,
         s.critical,

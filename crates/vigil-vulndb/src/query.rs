@@ -469,7 +469,7 @@ impl Database {
             .filter(|e| matches!(e.scheme(), Some(Scheme::Dpkg | Scheme::Rpm | Scheme::Apk)))
             .map(|e| e.as_str().to_owned())
             .collect();
-        os_releases.sort_by(|a, b| release_order(a).cmp(&release_order(b)));
+        os_releases.sort_by_key(|e| release_order(e));
         let mut stmt = self.conn.prepare("SELECT file, field, message FROM problems LIMIT 50").map_err(self.err())?;
         let problems = stmt
             .query_map([], |r| Ok(Problem { file: r.get(0)?, field: r.get(1)?, message: r.get(2)? }))

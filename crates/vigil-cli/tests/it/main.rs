@@ -5,6 +5,7 @@ mod audit;
 mod db;
 mod engine;
 mod harness;
+mod redaction;
 mod registry;
 mod sbom;
 mod scan;

@@ -14,11 +14,15 @@ use vigil_inventory::{Options, inventory_dir};
 fn found() -> BTreeMap<String, Vec<String>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lang/app");
     let inv = inventory_dir(&root, &Options::default()).unwrap();
-    // The one range in requirements.txt is listed without a version, and said so.
+    // The range in requirements.txt, and the POM's managed and range versions, are listed without a version, and said so.
     assert_eq!(
         inv.warnings,
-        ["requirements: /py/requirements.txt: 1 package without a version is listed but not matched (not pinned, or \
-          locked to a commit): pyyaml"]
+        [
+            "maven-pom: /java/pom.xml: 2 packages without a version are listed but not matched (not pinned, or locked \
+             to a commit): org.slf4j:slf4j-api, commons-collections:commons-collections",
+            "requirements: /py/requirements.txt: 1 package without a version is listed but not matched (not pinned, \
+             or locked to a commit): pyyaml"
+        ]
     );
     assert!(inv.os.is_none());
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -80,13 +84,15 @@ fn java_archives_and_poms() {
     let all = found();
     // A real jar from Debian's libslf4j-java, with its pom.properties.
     assert_eq!(all["java-archive"], ["org.slf4j:jcl-over-slf4j@1.7.32"]);
-    // Literal and property versions; managed (no version) and range versions are left out.
+    // Literal and property versions; managed (by a parent not in the target) and range versions have none.
     assert_eq!(
         all["maven-pom"],
         [
             "com.fasterxml.jackson.core:jackson-databind@2.9.10",
+            "commons-collections:commons-collections@",
             "org.apache.logging.log4j:log4j-core@2.14.1",
             "org.example:sibling@1.2.3",
+            "org.slf4j:slf4j-api@",
         ]
     );
 }

@@ -299,6 +299,41 @@ fn requirements_includes_that_cannot_be_followed() {
     }
 }
 
+#[test]
+fn maven_modules_parents_and_xml() {
+    let inv = inventory("maven");
+    assert_eq!(
+        found(&inv)["maven-pom"],
+        [
+            "com.fasterxml.jackson.core:jackson-databind@2.9.8",
+            "commons-io:commons-io@2.6",
+            "org.apache.logging.log4j:log4j-core@2.14.1",
+            "org.example:shop-model@2.4.0",
+            "org.springframework.boot:spring-boot-starter@",
+            "org.springframework:spring-web@5.3.18",
+        ],
+        "the explicit log4j version wins over the managed one; the parent's own managed list is not its dependencies"
+    );
+    assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+    assert!(inv.warnings[0].starts_with("maven-pom: /app/pom.xml: 1 package without a version"), "{:?}", inv.warnings);
+    assert!(inv.warnings[0].ends_with(": org.springframework.boot:spring-boot-starter"));
+}
+
+#[test]
+fn not_a_lockfile_names_every_format_vigil_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello").unwrap();
+    let message = vigil_inventory::inventory_file(&file, &Options::default()).unwrap_err().to_string();
+    // The list comes from the registration table, so no format Vigil reads can be left out.
+    for format in vigil_inventory::catalogers::lang::FORMATS {
+        assert!(message.contains(format.files), "{} missing from: {message}", format.files);
+    }
+    for name in ["yarn.lock", "pnpm-lock.yaml", "pom.xml"] {
+        assert!(message.contains(name), "{message}");
+    }
+}
+
 mod hostile {
     //! The new fixtures, mutated: packages or warnings, never a panic.
     use super::*;
@@ -315,6 +350,7 @@ mod hostile {
         "yarn-berry/yarn.lock",
         "yarn-quoted/yarn.lock",
         "pip/req/requirements-dev.txt",
+        "maven/app/pom.xml",
     ];
 
     proptest! {

@@ -16,17 +16,21 @@ const STATUS: &str = "/var/lib/dpkg/status";
 const STATUS_D: &str = "/var/lib/dpkg/status.d";
 const INFO: &str = "/var/lib/dpkg/info";
 
-/// Splits deb822 text into paragraphs of `(field, value)`; continuation
-/// lines are joined to the field they continue.
+/// Splits deb822 text into paragraphs of `(field, value)`, as dpkg's own
+/// parser does: a line starting with a space or tab continues the field
+/// before it, even when it holds nothing else (dpkg warns of a "blank line
+/// in value" and keeps reading the field); only an empty line ends a
+/// paragraph, and the fields of a paragraph may come in any order.
 pub fn paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
     let mut current: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
-        if line.trim().is_empty() {
+        if line.is_empty() {
             if !current.is_empty() {
                 out.push(std::mem::take(&mut current));
             }
         } else if line.starts_with([' ', '\t']) {
+            // Whitespace between paragraphs is skipped, as dpkg skips it.
             if let Some((_, value)) = current.last_mut() {
                 value.push('\n');
                 value.push_str(line.trim());
@@ -165,8 +169,10 @@ mod tests {
 
     #[test]
     fn continuation_lines_and_fields() {
-        let p = paragraphs("Package: a\nDescription: x\n more\n\nPackage: b\n");
+        let p = paragraphs("Package: a\nDescription: x\n more\n  \n Source: fake\nSource: real\n\n \nPackage: b\r\n");
         assert_eq!(p.len(), 2);
-        assert_eq!(field(&p[0], "description"), Some("x\nmore"));
+        assert_eq!(field(&p[0], "description"), Some("x\nmore\n\nSource: fake"));
+        assert_eq!(field(&p[0], "source"), Some("real"), "a line of spaces continues the description");
+        assert_eq!(field(&p[1], "package"), Some("b"));
     }
 }

@@ -58,8 +58,11 @@ fn dpkg_status_matches_dpkg_query() {
 fn dpkg_stanzas_as_dpkg_reads_them() {
     let root = rootfs(&[("/var/lib/dpkg/status", &fixture("dpkg/status-odd"))]);
     let inv = inventory_dir(root.path(), &Options::default()).unwrap();
-    let recorded: Vec<String> =
-        std::fs::read_to_string(fixture("dpkg/status-odd.dpkg-query.tsv")).unwrap().lines().map(str::to_owned).collect();
+    let recorded: Vec<String> = std::fs::read_to_string(fixture("dpkg/status-odd.dpkg-query.tsv"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(dpkg_lines(&inv), recorded);
     let live = Command::new("dpkg-query")
         .arg(format!("--admindir={}", root.path().join("var/lib/dpkg").display()))
@@ -75,7 +78,8 @@ fn dpkg_stanzas_as_dpkg_reads_them() {
             assert_eq!(dpkg_lines(&inv), answers);
         }
         _ => {
-            let msg = "dpkg-query is not installed (scripts/test.sh installs dpkg): checked against recorded answers only";
+            let msg =
+                "dpkg-query is not installed (scripts/test.sh installs dpkg): checked against recorded answers only";
             assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
             eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
         }

@@ -41,7 +41,10 @@ fn project() -> tempfile::TempDir {
              weird@^1:\n  version \"https://user:{TOKEN}@registry.example/weird-1.0.0.tgz\"\n"
         ),
     );
-    w("rust/Cargo.lock", format!("[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"git+https://{TOKEN}@github.com/o/x\n"));
+    w(
+        "rust/Cargo.lock",
+        format!("[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"git+https://{TOKEN}@github.com/o/x\n"),
+    );
     root
 }
 
@@ -66,7 +69,10 @@ fn no_output_repeats_a_credential() {
         assert!(text.contains("private-lib") && text.contains("left-pad"), "{format}: packages are listed: {text}");
         assert!(!text.contains(TOKEN), "sbom {format}: {text}");
         assert!(!err.contains(TOKEN), "sbom {format} warnings: {err}");
-        assert!(err.contains("pypi.internal.example"), "the warning still names the URL, without its credentials: {err}");
+        assert!(
+            err.contains("pypi.internal.example"),
+            "the warning still names the URL, without its credentials: {err}"
+        );
     }
 
     let formats = ["json", "sarif", "junit", "markdown", "cyclonedx"];
@@ -93,7 +99,8 @@ fn no_output_repeats_a_credential() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("github.com/o/x") && !stderr(&o).contains(TOKEN), "{}", stderr(&o));
 
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("json")).unwrap()).unwrap();
     let warnings = report["warnings"].as_array().unwrap();
     assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("https://pypi.internal.example/requirements.txt")));
 }

@@ -106,7 +106,8 @@ fn learn(project: Node<'_, '_>, model: &mut Model) {
     }
     let managed = child(project, "dependencyManagement").and_then(|m| child(m, "dependencies"));
     for d in managed.into_iter().flat_map(|m| children(m, "dependency")) {
-        if let (Some(g), Some(a), Some(v)) = (child_text(d, "groupId"), child_text(d, "artifactId"), child_text(d, "version"))
+        if let (Some(g), Some(a), Some(v)) =
+            (child_text(d, "groupId"), child_text(d, "artifactId"), child_text(d, "version"))
         {
             model.managed.entry(format!("{g}:{a}")).or_insert(v);
         }
@@ -120,7 +121,8 @@ fn parents(input: &Input<'_>, path: &str, project: Node<'_, '_>, model: &mut Mod
     if relative.is_empty() || seen.len() >= MAX_PARENTS {
         return;
     }
-    let relative = if relative.ends_with(".xml") { relative } else { format!("{}/pom.xml", relative.trim_end_matches('/')) };
+    let relative =
+        if relative.ends_with(".xml") { relative } else { format!("{}/pom.xml", relative.trim_end_matches('/')) };
     let Some(target) = relative_to(path, &relative) else { return };
     if seen.contains(&target) {
         return;

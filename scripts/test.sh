@@ -25,6 +25,10 @@ command -v podman >/dev/null 2>&1 || missing+=(podman)
 # `go version -m`, the oracle for the Go binary cataloger; Ruby's own Gem::Specification for gemspecs.
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v ruby >/dev/null 2>&1 || missing+=(ruby)
+# The shells and man, which check the completion scripts and manual pages Vigil generates.
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
+command -v man >/dev/null 2>&1 || missing+=(man-db)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq

@@ -4,9 +4,31 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Vigil: find known vulnerabilities in what you ship.
+/// What `vigil --help` opens with.
+const ABOUT: &str = "Vigil finds known vulnerabilities in what you ship: container images, root filesystems, \
+                     project directories, lockfiles, binaries and SBOMs";
+
+/// The longer story, for `vigil --help` and the manual page.
+const LONG_ABOUT: &str = "Vigil finds known vulnerabilities in what you ship: container images (archives, OCI \
+layouts, registries, local Docker and Podman engines), root filesystems, project directories, lockfiles, Go and \
+Rust binaries, and CycloneDX or SPDX SBOMs. It matches their packages against a local advisory database built \
+from OSV, CISA KEV and FIRST EPSS, offline once the database is there, orders the findings for remediation, \
+writes them as a table, JSON, SARIF, JUnit, Markdown or CycloneDX, and gates CI on them. It also writes \
+inventories as SBOMs.";
+
+/// Shown after the options of `vigil --help`.
+const EXAMPLES: &str = "Examples:
+  vigil db update                              fetch or refresh the advisory database
+  vigil scan alpine:3.20                       an image: the local engine's copy, else the registry's
+  vigil scan . --fail-on high                  gate a project in CI (exit code 1)
+  vigil scan app.tar --format sarif=vigil.sarif --format table
+  vigil sbom ./rootfs --format spdx --output sbom.spdx.json
+  vigil explain CVE-2021-3156 ./rootfs         why an advisory does or does not match
+  vigil completions bash > ~/.local/share/bash-completion/completions/vigil";
+
+/// The `vigil` command line.
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, about)]
+#[command(name = "vigil", version, about = ABOUT, long_about = LONG_ABOUT, after_help = EXAMPLES)]
 pub struct Cli {
     /// Directory of the advisory database [default: $XDG_DATA_HOME/vigil or ~/.local/share/vigil]
     #[arg(long, global = true, env = "VIGIL_DB_DIR", value_name = "DIR")]
@@ -42,6 +64,22 @@ pub enum Command {
     /// The image layer cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = "Install, for example:\n  \
+        bash: vigil completions bash > ~/.local/share/bash-completion/completions/vigil\n  \
+        zsh:  vigil completions zsh > \"${fpath[1]}/_vigil\"\n  \
+        fish: vigil completions fish > ~/.config/fish/completions/vigil.fish\n  \
+        PowerShell: vigil completions powershell | Out-String | Invoke-Expression")]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write every page (vigil.1, vigil-scan.1, ...) to a directory
+    Man {
+        /// Write vigil.1 and a page per subcommand here (for example /usr/local/share/man/man1)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `vigil cache ...`

@@ -39,6 +39,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let db = config.db_path(cli.db_dir.as_deref())?;
             return commands::scan::scan(&config, &db, &args, cli.quiet);
         }
+        Command::Completions { shell } => commands::help::completions(shell),
+        Command::Man { dir } => commands::help::man(dir.as_deref()),
         Command::Cache(CacheCommand::Status { dir, format }) => commands::cache::status(&dir, format.format),
         Command::Cache(CacheCommand::Clean { dir, unused_days }) => {
             commands::cache::clean(&dir, unused_days, cli.quiet)
@@ -73,7 +75,8 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            // Each layer of context says something new; quoted input is cut to an excerpt.
+            eprintln!("error: {}", vigil_core::excerpt::clip(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }

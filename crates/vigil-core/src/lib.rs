@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod ecosystem;
+pub mod excerpt;
 pub mod inventory;
 pub mod osv;
 pub mod progress;

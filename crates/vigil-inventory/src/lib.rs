@@ -143,9 +143,9 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(&root, options.max_file_bytes)?;
     let read = |p: &str| fs.read(p).map_err(|e| e.to_string());
     let input = catalogers::lang::Input { path: &inside, bytes: &bytes, read: &read };
-    let found = catalogers::lang::packages(format, &input).map_err(|message| Error::Path {
-        path: shown.clone(),
-        message: redact(&message.replacen(&inside, &shown, 1)),
+    // The message names the format and the file (as the user gave it).
+    let found = catalogers::lang::packages(format, &input).map_err(|message| Error::Unreadable {
+        message: vigil_core::excerpt::clip(&redact(&message.replacen(&inside, &shown, 1))).into_owned(),
     })?;
     // Paths inside the root, as the user would name them.
     let display = |p: &str| {
@@ -176,6 +176,12 @@ fn redact(message: &str) -> String {
 /// from every URL it holds before anyone can write it.
 fn finish(mut inventory: Inventory) -> Inventory {
     inventory.redact_credentials();
+    // Warnings quoting hostile input are cut to an excerpt.
+    for w in &mut inventory.warnings {
+        if let std::borrow::Cow::Owned(clipped) = vigil_core::excerpt::clip(w) {
+            *w = clipped;
+        }
+    }
     inventory
 }
 
@@ -194,7 +200,7 @@ fn binary_file(path: &Path) -> Result<Option<Vec<vigil_core::inventory::Package>
         path: shown.clone(),
         message: "an ELF binary without Go build information or a cargo-auditable dependency list".into(),
     })?;
-    catalogers::binary::packages(&shown, &sniffed).map(Some).map_err(|message| Error::Path { path: shown, message })
+    catalogers::binary::packages(&shown, &sniffed).map(Some).map_err(|message| Error::Unreadable { message })
 }
 
 /// Whether any cataloger (or OS detection) reads the file at `path`.
@@ -219,7 +225,7 @@ pub fn inventory_image_named(
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
     let id = selection_id(options);
     let (tree, info) = vigil_image::open_named(path, name, &selection(&id), &options.image_options())
-        .map_err(|e| Error::Path { path: path.display().to_string(), message: e.to_string() })?;
+        .map_err(|e| error::image_error(&path.display().to_string(), e))?;
     let target = match name {
         Some(name) => format!("{}:{name}", path.display()),
         None => path.display().to_string(),
@@ -236,14 +242,7 @@ pub fn inventory_registry(
     let id = selection_id(options);
     let selection = selection(&id);
     let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
-        .map_err(|e| Error::Path {
-            path: reference.to_string(),
-            message: match e {
-                // It names the reference already.
-                vigil_image::Error::Registry { message, .. } => message,
-                other => other.to_string(),
-            },
-        })?;
+        .map_err(|e| error::image_error(&reference.to_string(), e))?;
     let (mut inventory, info) = image_inventory(tree, info, reference.to_string(), options);
     if let Some(image) = &mut inventory.image {
         image.repository = Some(format!("{}/{}", reference.registry, reference.repository));
@@ -264,9 +263,8 @@ pub fn inventory_engine(
     options: &Options,
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
     let id = selection_id(options);
-    let (tree, info) = engine
-        .open(name, &selection(&id), &options.image_options())
-        .map_err(|e| Error::Path { path: name.to_owned(), message: e.to_string() })?;
+    let (tree, info) =
+        engine.open(name, &selection(&id), &options.image_options()).map_err(|e| error::image_error(name, e))?;
     Ok(image_inventory(tree, info, name.to_owned(), options))
 }
 
@@ -276,7 +274,7 @@ pub fn inventory_local_image(name: &str, options: &Options) -> Result<Option<(In
     use vigil_image::engine::{Engine, Kind};
     let id = selection_id(options);
     let found = Engine::open_any(&[Kind::Docker, Kind::Podman], name, &selection(&id), &options.image_options())
-        .map_err(|e| Error::Path { path: name.to_owned(), message: e.to_string() })?;
+        .map_err(|e| error::image_error(name, e))?;
     Ok(found.map(|(tree, info)| image_inventory(tree, info, name.to_owned(), options)))
 }
 

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod db;
 pub mod explain;
+pub mod help;
 pub mod sbom;
 pub mod scan;
 pub mod version;
@@ -62,7 +63,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
                 if kind == Kind::Docker { "DOCKER_HOST" } else { "CONTAINER_HOST" }
             )
         })?;
-        vigil_inventory::inventory_engine(&engine, name, &options).with_context(|| format!("reading {target}"))?
+        vigil_inventory::inventory_engine(&engine, name, &options)?
     } else if let Some((archive, name)) = (!path.exists())
         .then(|| target.match_indices(':').map(|(i, _)| (&target[..i], &target[i + 1..])))
         .into_iter()
@@ -70,14 +71,13 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         .find(|(archive, _)| vigil_inventory::is_image(Path::new(archive)))
     {
         // PATH:NAME, one image of an archive or layout holding several.
-        vigil_inventory::inventory_image_named(Path::new(archive), Some(name), &options)
-            .with_context(|| format!("reading {target}"))?
+        vigil_inventory::inventory_image_named(Path::new(archive), Some(name), &options)?
     } else if vigil_inventory::is_image(path) {
-        vigil_inventory::inventory_image(path, &options).with_context(|| format!("reading {target}"))?
+        vigil_inventory::inventory_image(path, &options)?
     } else if path.is_dir() {
-        return vigil_inventory::inventory_dir(path, &options).with_context(|| format!("reading {target}"));
+        return Ok(vigil_inventory::inventory_dir(path, &options)?);
     } else if path.exists() {
-        return vigil_inventory::inventory_file(path, &options).with_context(|| format!("reading {target}"));
+        return Ok(vigil_inventory::inventory_file(path, &options)?);
     } else {
         let forced = target.strip_prefix("docker://").or_else(|| target.strip_prefix("registry:"));
         let name = forced.unwrap_or(target);
@@ -86,9 +86,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         // As `docker run` would: an image the local engine has is the one scanned.
         let local = match forced {
             Some(_) => None,
-            None => {
-                vigil_inventory::inventory_local_image(name, &options).with_context(|| format!("reading {target}"))?
-            }
+            None => vigil_inventory::inventory_local_image(name, &options)?,
         };
         match local {
             Some(found) => found,

@@ -9,4 +9,5 @@ mod redaction;
 mod registry;
 mod sbom;
 mod scan;
+mod surface;
 mod version;

@@ -157,7 +157,10 @@ impl Compiler<'_> {
             Kind::Ordered(words) => {
                 let params = values
                     .iter()
-                    .map(|v| word(field, words, v).map(|w| Param::Int(words.iter().position(|x| *x == w).unwrap_or(0) as i64)))
+                    .map(|v| {
+                        word(field, words, v)
+                            .map(|w| Param::Int(words.iter().position(|x| *x == w).unwrap_or(0) as i64))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(self.compare(column, op, params))
             }
@@ -188,7 +191,10 @@ impl Compiler<'_> {
                     .map(|v| match v.text.to_ascii_lowercase().as_str() {
                         "true" | "yes" => Ok(Param::Bool(true)),
                         "false" | "no" => Ok(Param::Bool(false)),
-                        _ => Err(Error::at(v.column, format!("`{}` is not true or false (field `{}`)", v.text, field.name))),
+                        _ => Err(Error::at(
+                            v.column,
+                            format!("`{}` is not true or false (field `{}`)", v.text, field.name),
+                        )),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(self.compare(column, op, params))
@@ -360,7 +366,7 @@ fn number(text: &str, digits: usize) -> Option<i64> {
 }
 
 /// `YYYY-MM-DD` as the Unix second its day starts (UTC).
-fn parse_day(text: &str) -> Option<i64> {
+pub fn parse_day(text: &str) -> Option<i64> {
     let mut parts = text.split('-');
     let (y, m, d) = (number(parts.next()?, 4)?, number(parts.next()?, 2)?, number(parts.next()?, 2)?);
     if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
@@ -370,7 +376,7 @@ fn parse_day(text: &str) -> Option<i64> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` followed by `Z` or `±HH:MM`, as Unix seconds.
-fn parse_instant(text: &str) -> Option<i64> {
+pub fn parse_instant(text: &str) -> Option<i64> {
     let (day, rest) = text.split_once(['T', 't'])?;
     let day = parse_day(day)?;
     if rest.len() < 9 {

@@ -127,7 +127,9 @@ impl Lexer {
                     }
                 }
             }
-            Some(c) if matches!(c, '(' | ')' | ',') => Err(Error::at(column, format!("a value is missing before `{c}`"))),
+            Some(c) if matches!(c, '(' | ')' | ',') => {
+                Err(Error::at(column, format!("a value is missing before `{c}`")))
+            }
             Some(_) => {
                 let start = self.pos;
                 while self.chars.get(self.pos).is_some_and(|&c| !c.is_whitespace() && !matches!(c, '(' | ')' | ',')) {

@@ -43,7 +43,7 @@ mod lexer;
 mod parser;
 
 pub use catalog::{Catalog, Field, Kind, Target};
-pub use compile::{Compiled, Param, SortKey, compile, parse_sort};
+pub use compile::{Compiled, Param, SortKey, compile, parse_day, parse_instant, parse_sort};
 pub use error::Error;
 pub use parser::{Comparison, Expr, Op, Value, parse};
 

@@ -216,7 +216,9 @@ impl Parser {
             }
             (Token::Word(w), _) if is_keyword(&w, "in") => match self.lexer.next()? {
                 (Token::Open, _) => (Op::In, self.list()?),
-                (token, at) => return Err(Error::at(at, format!("expected `(` after `in`, found {}", describe(&token)))),
+                (token, at) => {
+                    return Err(Error::at(at, format!("expected `(` after `in`, found {}", describe(&token))));
+                }
             },
             (Token::Op(op), _) => (Op::from_token(op), vec![self.lexer.value()?.into()]),
             (token, at) => {

@@ -39,7 +39,8 @@ pub async fn teams(conn: &mut AnyConnection, scope: &Scope) -> Result<Vec<Team>>
 
 /// One team by name.
 pub async fn team_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Team>> {
-    let row = sqlx::query("SELECT id, name, created_at FROM teams WHERE name = $1").bind(name).fetch_optional(conn).await?;
+    let row =
+        sqlx::query("SELECT id, name, created_at FROM teams WHERE name = $1").bind(name).fetch_optional(conn).await?;
     row.as_ref().map(team).transpose()
 }
 
@@ -81,8 +82,11 @@ pub async fn add_member(conn: &mut AnyConnection, team: i64, user: i64) -> Resul
 
 /// Removes a user from a team.
 pub async fn remove_member(conn: &mut AnyConnection, team: i64, user: i64) -> Result<()> {
-    let done =
-        sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2").bind(team).bind(user).execute(conn).await?;
+    let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+        .bind(team)
+        .bind(user)
+        .execute(conn)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("user {user} in team {team}")));
     }
@@ -96,7 +100,8 @@ async fn user_teams(conn: &mut AnyConnection, user: i64) -> Result<Vec<i64>> {
         .await?)
 }
 
-const USER_COLUMNS: &str = "id, username, role, disabled, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at";
+const USER_COLUMNS: &str =
+    "id, username, role, disabled, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at";
 
 async fn user_from(conn: &mut AnyConnection, row: &AnyRow) -> Result<User> {
     let id: i64 = row.try_get("id")?;
@@ -196,8 +201,7 @@ pub async fn credentials(conn: &mut AnyConnection, username: &str) -> Result<Opt
     row.map(|r| Ok((r.try_get("id")?, opt_text(&r, "password_hash")?, flag(&r, "disabled")?))).transpose()
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, user_id, name, kind, prefix, role, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str = "id, user_id, name, kind, prefix, role, created_at, expires_at, revoked_at, last_used_at";
 
 fn token(row: &AnyRow) -> Result<Token> {
     Ok(Token {

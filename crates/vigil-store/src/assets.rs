@@ -83,38 +83,40 @@ async fn complete(conn: &mut AnyConnection, assets: &mut [Asset]) -> Result<()> 
     Ok(())
 }
 
+/// Replaces the values of one attribute (`hostname`, `address`) or of every
+/// label (`label:`) with `values`.
+async fn replace_attribute(conn: &mut AnyConnection, id: i64, name: &str, values: &[(String, String)]) -> Result<()> {
+    let pattern = if name.ends_with(':') { format!("{name}%") } else { name.to_string() };
+    sqlx::query("DELETE FROM asset_attributes WHERE asset_id = $1 AND name LIKE $2")
+        .bind(id)
+        .bind(pattern)
+        .execute(&mut *conn)
+        .await?;
+    for (name, value) in values {
+        sqlx::query("INSERT INTO asset_attributes (asset_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(name)
+            .bind(value)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Replaces the attributes `attrs` gives (host names, addresses, labels).
 async fn set_attributes(conn: &mut AnyConnection, id: i64, attrs: &AssetAttributes) -> Result<()> {
-    let groups: [(&str, Option<Vec<(String, String)>>); 3] = [
-        ("hostname", attrs.hostnames.as_ref().map(|v| v.iter().map(|h| ("hostname".to_string(), h.clone())).collect())),
-        ("address", attrs.addresses.as_ref().map(|v| v.iter().map(|h| ("address".to_string(), h.clone())).collect())),
-        (
-            "label:",
-            attrs.labels.as_ref().map(|m| m.iter().map(|(k, v)| (format!("label:{k}"), v.clone())).collect()),
-        ),
-    ];
-    for (name, values) in groups {
-        let Some(values) = values else { continue };
-        if name.ends_with(':') {
-            sqlx::query("DELETE FROM asset_attributes WHERE asset_id = $1 AND name LIKE 'label:%'")
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-        } else {
-            sqlx::query("DELETE FROM asset_attributes WHERE asset_id = $1 AND name = $2")
-                .bind(id)
-                .bind(name)
-                .execute(&mut *conn)
-                .await?;
-        }
-        for (name, value) in values {
-            sqlx::query("INSERT INTO asset_attributes (asset_id, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(id)
-                .bind(name)
-                .bind(value)
-                .execute(&mut *conn)
-                .await?;
-        }
+    let named = |name: &str, values: &[String]| -> Vec<(String, String)> {
+        values.iter().map(|v| (name.to_string(), v.clone())).collect()
+    };
+    if let Some(hostnames) = &attrs.hostnames {
+        replace_attribute(conn, id, "hostname", &named("hostname", hostnames)).await?;
+    }
+    if let Some(addresses) = &attrs.addresses {
+        replace_attribute(conn, id, "address", &named("address", addresses)).await?;
+    }
+    if let Some(labels) = &attrs.labels {
+        let values: Vec<(String, String)> = labels.iter().map(|(k, v)| (format!("label:{k}"), v.clone())).collect();
+        replace_attribute(conn, id, "label:", &values).await?;
     }
     Ok(())
 }
@@ -283,10 +285,7 @@ pub async fn matching_ids(conn: &mut AnyConnection, filter: &Expr, only: Option<
     let compiled = vigil_query::compile(filter, &ASSETS, 2, now)?;
     let mut params = vec![Param::Int(only.unwrap_or(0))];
     params.extend(compiled.params);
-    let sql = format!(
-        "SELECT a.id FROM assets a WHERE ($1 = 0 OR a.id = $1) AND {} ORDER BY a.id",
-        compiled.condition
-    );
+    let sql = format!("SELECT a.id FROM assets a WHERE ($1 = 0 OR a.id = $1) AND {} ORDER BY a.id", compiled.condition);
     let rows = fetch_all(conn, sql, &params).await?;
     rows.iter().map(|r| Ok(r.try_get::<i64, _>("id")?)).collect()
 }
@@ -330,8 +329,10 @@ pub async fn tag(conn: &mut AnyConnection, id: i64) -> Result<Tag> {
 
 /// One tag by name.
 pub async fn tag_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Tag>> {
-    let row =
-        sqlx::query(sqlx::AssertSqlSafe(format!("{TAG_SELECT} WHERE g.name = $1"))).bind(name).fetch_optional(conn).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{TAG_SELECT} WHERE g.name = $1")))
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(tag_row).transpose()
 }
 
@@ -441,14 +442,13 @@ pub async fn set_dynamic_members(
     .await?;
     let mut added = 0;
     for asset in members {
-        added += sqlx::query(
-            "INSERT INTO asset_tags (asset_id, tag_id, dynamic) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING",
-        )
-        .bind(asset)
-        .bind(tag)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        added +=
+            sqlx::query("INSERT INTO asset_tags (asset_id, tag_id, dynamic) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING")
+                .bind(asset)
+                .bind(tag)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
     }
     Ok((added, removed))
 }

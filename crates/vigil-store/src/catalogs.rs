@@ -31,24 +31,50 @@ const ADDRESS: Target = Target::Within {
 macro_rules! asset_fields {
     ($prefix:literal) => {
         [
-            Field::new(concat!($prefix, "id"), Kind::Integer, Target::Column("a.id"), "the asset's id").sortable("a.id"),
+            Field::new(concat!($prefix, "id"), Kind::Integer, Target::Column("a.id"), "the asset's id")
+                .sortable("a.id"),
             Field::new(concat!($prefix, "name"), Kind::Text, Target::Column("a.name"), "the asset's name")
                 .sortable("a.name"),
-            Field::new(concat!($prefix, "kind"), Kind::Enum(ASSET_KINDS), Target::Column("a.kind"), "the kind of asset")
-                .sortable("a.kind"),
+            Field::new(
+                concat!($prefix, "kind"),
+                Kind::Enum(ASSET_KINDS),
+                Target::Column("a.kind"),
+                "the kind of asset",
+            )
+            .sortable("a.kind"),
             Field::new(concat!($prefix, "os"), Kind::Text, Target::Column("a.os"), "operating system (`debian`)")
                 .sortable("COALESCE(a.os, '')"),
             Field::new(concat!($prefix, "release"), Kind::Text, Target::Column("a.os_release"), "OS release (`12`)"),
             Field::new(concat!($prefix, "arch"), Kind::Text, Target::Column("a.arch"), "CPU architecture"),
-            Field::new(concat!($prefix, "digest"), Kind::Text, Target::Column("a.image_digest"), "image manifest digest"),
-            Field::new(concat!($prefix, "repository"), Kind::Text, Target::Column("a.image_repository"), "image repository"),
+            Field::new(
+                concat!($prefix, "digest"),
+                Kind::Text,
+                Target::Column("a.image_digest"),
+                "image manifest digest",
+            ),
+            Field::new(
+                concat!($prefix, "repository"),
+                Kind::Text,
+                Target::Column("a.image_repository"),
+                "image repository",
+            ),
             Field::new(concat!($prefix, "owner"), Kind::Text, Target::Column("a.owner"), "owner"),
             Field::new(concat!($prefix, "hostname"), Kind::Text, HOSTNAME, "one of its host names"),
             Field::new(concat!($prefix, "address"), Kind::Text, ADDRESS, "one of its addresses"),
-            Field::new(concat!($prefix, "last_scan"), Kind::Time, Target::Column("a.last_scan_at"), "when it was last scanned")
-                .sortable("COALESCE(a.last_scan_at, 0)"),
-            Field::new(concat!($prefix, "created"), Kind::Time, Target::Column("a.created_at"), "when it was first seen")
-                .sortable("a.created_at"),
+            Field::new(
+                concat!($prefix, "last_scan"),
+                Kind::Time,
+                Target::Column("a.last_scan_at"),
+                "when it was last scanned",
+            )
+            .sortable("COALESCE(a.last_scan_at, 0)"),
+            Field::new(
+                concat!($prefix, "created"),
+                Kind::Time,
+                Target::Column("a.created_at"),
+                "when it was first seen",
+            )
+            .sortable("a.created_at"),
         ]
     };
 }
@@ -64,10 +90,16 @@ const SHARED: [Field; 3] = [
 
 const FINDING_OWN: [Field; 26] = [
     Field::new("id", Kind::Integer, Target::Column("f.id"), "the finding's id").sortable("f.id"),
-    Field::new("severity", Kind::Ordered(SEVERITIES), Target::Column("f.severity"), "severity; ordered, so `severity>=high` works")
-        .sortable("f.severity"),
+    Field::new(
+        "severity",
+        Kind::Ordered(SEVERITIES),
+        Target::Column("f.severity"),
+        "severity; ordered, so `severity>=high` works",
+    )
+    .sortable("f.severity"),
     Field::new("cvss", Kind::Number, Target::Column("f.cvss"), "CVSS base score").sortable("COALESCE(f.cvss, -1)"),
-    Field::new("epss", Kind::Number, Target::Column("f.epss"), "EPSS probability (0 to 1)").sortable("COALESCE(f.epss, -1)"),
+    Field::new("epss", Kind::Number, Target::Column("f.epss"), "EPSS probability (0 to 1)")
+        .sortable("COALESCE(f.epss, -1)"),
     Field::new("risk", Kind::Number, Target::Column("f.risk"), "impact x likelihood").sortable("f.risk"),
     Field::new("kev", Kind::Bool, Target::Column("f.kev"), "listed in CISA's Known Exploited Vulnerabilities"),
     Field::new("advisory.kev", Kind::Bool, Target::Column("f.kev"), "same as `kev`"),
@@ -86,7 +118,12 @@ const FINDING_OWN: [Field; 26] = [
     Field::new("status", Kind::Enum(STATUSES), Target::Column("f.status"), "detection status").sortable("f.status"),
     Field::new("open", Kind::Bool, Target::Column("CASE WHEN f.status = 'fixed' THEN 0 ELSE 1 END"), "not fixed"),
     Field::new("triage", Kind::Enum(TRIAGE_STATES), Target::Column("f.triage"), "triage decision"),
-    Field::new("justification", Kind::Enum(JUSTIFICATIONS), Target::Column("f.triage_justification"), "VEX justification"),
+    Field::new(
+        "justification",
+        Kind::Enum(JUSTIFICATIONS),
+        Target::Column("f.triage_justification"),
+        "VEX justification",
+    ),
     Field::new("fix", Kind::Enum(FIX_STATES), Target::Column("f.fix_status"), "whether a fix exists"),
     Field::new("source", Kind::Enum(SOURCES), Target::Column("f.source"), "what found it"),
     Field::new("package.name", Kind::Text, Target::Column("f.package_name"), "package name")
@@ -129,20 +166,41 @@ const fn concat_fields<const A: usize, const B: usize, const C: usize, const N: 
 static FINDING_FIELDS: [Field; 42] = concat_fields(FINDING_OWN, ASSET_PREFIXED, SHARED);
 
 const PACKAGE: &str = "EXISTS (SELECT 1 FROM inventory_packages qp WHERE qp.inventory = a.inventory AND {cond})";
-const OPEN_FINDING: &str = "EXISTS (SELECT 1 FROM findings qf WHERE qf.asset_id = a.id AND qf.status <> 'fixed' AND {cond})";
+const OPEN_FINDING: &str =
+    "EXISTS (SELECT 1 FROM findings qf WHERE qf.asset_id = a.id AND qf.status <> 'fixed' AND {cond})";
 
 const ASSET_OWN: [Field; 9] = [
     Field::new("package.name", Kind::Text, Target::Within { sql: PACKAGE, column: "qp.name" }, "an installed package"),
-    Field::new("package.version", Kind::Text, Target::Within { sql: PACKAGE, column: "qp.version" }, "an installed version"),
-    Field::new("package.ecosystem", Kind::Text, Target::Within { sql: PACKAGE, column: "qp.ecosystem" }, "an ecosystem present"),
-    Field::new("package.purl", Kind::Text, Target::Within { sql: PACKAGE, column: "qp.purl" }, "an installed package URL"),
+    Field::new(
+        "package.version",
+        Kind::Text,
+        Target::Within { sql: PACKAGE, column: "qp.version" },
+        "an installed version",
+    ),
+    Field::new(
+        "package.ecosystem",
+        Kind::Text,
+        Target::Within { sql: PACKAGE, column: "qp.ecosystem" },
+        "an ecosystem present",
+    ),
+    Field::new(
+        "package.purl",
+        Kind::Text,
+        Target::Within { sql: PACKAGE, column: "qp.purl" },
+        "an installed package URL",
+    ),
     Field::new(
         "finding.severity",
         Kind::Ordered(SEVERITIES),
         Target::Within { sql: OPEN_FINDING, column: "qf.severity" },
         "the severity of an open finding",
     ),
-    Field::new("finding.kev", Kind::Bool, Target::Within { sql: OPEN_FINDING, column: "qf.kev" }, "an open finding is in KEV"),
+    Field::new(
+        "finding.kev",
+        Kind::Bool,
+        Target::Within { sql: OPEN_FINDING, column: "qf.kev" },
+        "an open finding is in KEV",
+    ),
     Field::new(
         "finding.advisory",
         Kind::Text,
@@ -181,7 +239,10 @@ static AUDIT_FIELDS: [Field; 8] = [
     Field::new(
         "team",
         Kind::Text,
-        Target::Within { sql: "EXISTS (SELECT 1 FROM teams qm WHERE qm.id = au.team_id AND {cond})", column: "qm.name" },
+        Target::Within {
+            sql: "EXISTS (SELECT 1 FROM teams qm WHERE qm.id = au.team_id AND {cond})",
+            column: "qm.name",
+        },
         "the team the thing belongs to",
     ),
     Field::new("address", Kind::Text, Target::Column("au.address"), "the client's address"),
@@ -219,7 +280,12 @@ mod tests {
         let doc = include_str!("../../../docs/QUERY.md");
         for catalog in ALL {
             for field in catalog.fields {
-                assert!(doc.contains(&format!("`{}`", field.name)), "docs/QUERY.md lacks `{}` ({})", field.name, catalog.entity);
+                assert!(
+                    doc.contains(&format!("`{}`", field.name)),
+                    "docs/QUERY.md lacks `{}` ({})",
+                    field.name,
+                    catalog.entity
+                );
             }
         }
     }

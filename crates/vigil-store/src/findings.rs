@@ -252,10 +252,8 @@ pub async fn insert(
             ids.insert(row.try_get::<String, _>("identity")?, row.try_get::<i64, _>("id")?);
         }
     }
-    let events: Vec<(i64, Option<&str>, &str)> = observed
-        .iter()
-        .filter_map(|o| ids.get(&o.identity).map(|id| (*id, None, status)))
-        .collect();
+    let events: Vec<(i64, Option<&str>, &str)> =
+        observed.iter().filter_map(|o| ids.get(&o.identity).map(|id| (*id, None, status))).collect();
     add_events(conn, asset, &events, change).await?;
     Ok(ids)
 }
@@ -528,7 +526,8 @@ pub async fn group(
     let mut groups = search(filter, scope, &[], None, now).group(conn, expr, limit).await?;
     if by == "severity" {
         for (value, _) in &mut groups {
-            *value = value.parse::<usize>().ok().and_then(|i| SEVERITIES.get(i)).copied().unwrap_or("unknown").to_string();
+            *value =
+                value.parse::<usize>().ok().and_then(|i| SEVERITIES.get(i)).copied().unwrap_or("unknown").to_string();
         }
     }
     if by == "kev" {
@@ -539,10 +538,22 @@ pub async fn group(
     Ok(groups)
 }
 
-/// The ids and teams of the findings matching `filter`.
-pub async fn matching(conn: &mut AnyConnection, filter: &Expr, scope: &Scope, now: i64) -> Result<Vec<(i64, i64)>> {
+/// The ids and teams of the findings matching `filter`, among `only` when given.
+pub async fn matching(
+    conn: &mut AnyConnection,
+    filter: &Expr,
+    scope: &Scope,
+    only: Option<&[i64]>,
+    now: i64,
+) -> Result<Vec<(i64, i64)>> {
     let mut params = Vec::new();
-    let team = scope_condition(scope, "f.team_id", &mut params);
+    let mut team = scope_condition(scope, "f.team_id", &mut params);
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        team = format!("{team} AND f.id IN ({})", id_list(ids, &mut params));
+    }
     let compiled = vigil_query::compile(filter, &FINDINGS, params.len() + 1, now)?;
     params.extend(compiled.params);
     let rows = fetch_all(
@@ -559,15 +570,20 @@ pub async fn matching(conn: &mut AnyConnection, filter: &Expr, scope: &Scope, no
 
 /// The keys findings are filed under for an advisory id or alias.
 pub async fn keys_for(conn: &mut AnyConnection, advisory: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT DISTINCT vuln_key FROM vuln_aliases WHERE id = $1 OR vuln_key = $1 ORDER BY vuln_key")
-        .bind(advisory)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT vuln_key FROM vuln_aliases WHERE id = $1 OR vuln_key = $1 ORDER BY vuln_key",
+    )
+    .bind(advisory)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Every id and alias filed under `key`.
 pub async fn aliases_of(conn: &mut AnyConnection, key: &str) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT id FROM vuln_aliases WHERE vuln_key = $1 ORDER BY id").bind(key).fetch_all(conn).await?)
+    Ok(sqlx::query_scalar("SELECT id FROM vuln_aliases WHERE vuln_key = $1 ORDER BY id")
+        .bind(key)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// A finding's status history, oldest first.

@@ -90,7 +90,13 @@ pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob, now: i64) -> Result
 
 /// Claims the next job that is due (queued, or running under a lease that
 /// ran out) for `owner` until `now + lease_secs`.
-pub async fn claim(conn: &mut AnyConnection, backend: Backend, owner: &str, now: i64, lease_secs: i64) -> Result<Option<Job>> {
+pub async fn claim(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    owner: &str,
+    now: i64,
+    lease_secs: i64,
+) -> Result<Option<Job>> {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -100,12 +106,7 @@ pub async fn claim(conn: &mut AnyConnection, backend: Backend, owner: &str, now:
          started_at = $3 WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_after <= $3) \
          OR (status = 'running' AND lease_until < $3) ORDER BY run_after, id LIMIT 1{lock}) RETURNING {COLUMNS}"
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(owner)
-        .bind(now + lease_secs)
-        .bind(now)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(owner).bind(now + lease_secs).bind(now).fetch_optional(conn).await?;
     row.as_ref().map(job_row).transpose()
 }
 
@@ -198,12 +199,19 @@ pub async fn jobs(conn: &mut AnyConnection, status: Option<&str>, limit: i64) ->
 
 /// Jobs per status.
 pub async fn counts(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status").fetch_all(conn).await?;
+    let rows =
+        sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status").fetch_all(conn).await?;
     rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
 }
 
 /// Starts a re-match run.
-pub async fn create_run(conn: &mut AnyConnection, version: &str, reason: &str, inventories: i64, now: i64) -> Result<i64> {
+pub async fn create_run(
+    conn: &mut AnyConnection,
+    version: &str,
+    reason: &str,
+    inventories: i64,
+    now: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO rematch_runs (vulndb_version, reason, created_at, inventories) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -256,7 +264,24 @@ pub async fn run(conn: &mut AnyConnection, id: i64) -> Result<RematchRun> {
 
 /// Recent runs, newest first.
 pub async fn runs(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RematchRun>> {
-    let rows =
-        sqlx::query(AssertSqlSafe(format!("{RUN_SELECT} ORDER BY r.id DESC LIMIT $1"))).bind(limit).fetch_all(conn).await?;
+    let rows = sqlx::query(AssertSqlSafe(format!("{RUN_SELECT} ORDER BY r.id DESC LIMIT $1")))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(run_row).collect()
+}
+
+/// Claims slot `slot` of the schedule `name` (a job that runs once per
+/// period, whichever node asks first). True for the one caller that moved
+/// the schedule forward.
+pub async fn claim_slot(conn: &mut AnyConnection, name: &str, slot: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+         WHERE meta.value < excluded.value",
+    )
+    .bind(format!("schedule:{name}"))
+    .bind(format!("{slot:020}"))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -31,8 +31,8 @@ mod error;
 pub mod findings;
 pub mod jobs;
 pub mod model;
-mod schema;
 pub mod scans;
+mod schema;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -177,7 +177,11 @@ impl Store {
                     .await?
             }
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?
             }
         };
         let store = Store { pool, backend, writer: Arc::new(Mutex::new(())) };

@@ -86,7 +86,11 @@ pub async fn inventory_body(conn: &mut AnyConnection, digest: &str) -> Result<Ve
 }
 
 /// A page of an inventory's packages, in the order they were listed.
-pub async fn inventory_packages(conn: &mut AnyConnection, digest: &str, page: &Page) -> Result<Paged<InventoryPackage>> {
+pub async fn inventory_packages(
+    conn: &mut AnyConnection,
+    digest: &str,
+    page: &Page,
+) -> Result<Paged<InventoryPackage>> {
     let limit = if page.limit == 0 { 100 } else { page.limit.min(crate::sql::MAX_PAGE) } as i64;
     let after: i64 = match &page.cursor {
         Some(c) => c.parse().map_err(|_| Error::Invalid("invalid cursor".into()))?,
@@ -296,5 +300,8 @@ pub async fn inventories_in_use(conn: &mut AnyConnection) -> Result<Vec<(String,
 
 /// The assets that currently point at an inventory.
 pub async fn assets_with_inventory(conn: &mut AnyConnection, inventory: &str) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("SELECT id FROM assets WHERE inventory = $1 ORDER BY id").bind(inventory).fetch_all(conn).await?)
+    Ok(sqlx::query_scalar("SELECT id FROM assets WHERE inventory = $1 ORDER BY id")
+        .bind(inventory)
+        .fetch_all(conn)
+        .await?)
 }

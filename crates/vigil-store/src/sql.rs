@@ -32,7 +32,10 @@ pub struct Paged<T> {
 }
 
 /// Binds query-language values in order.
-pub(crate) fn bind_params<'q>(mut query: Query<'q, Any, AnyArguments>, params: &[Param]) -> Query<'q, Any, AnyArguments> {
+pub(crate) fn bind_params<'q>(
+    mut query: Query<'q, Any, AnyArguments>,
+    params: &[Param],
+) -> Query<'q, Any, AnyArguments> {
     for p in params {
         query = match p {
             Param::Text(s) => query.bind(s.clone()),
@@ -190,7 +193,8 @@ impl Search<'_> {
         let order: Vec<String> =
             keys.iter().map(|(expr, desc)| format!("{expr} {}", if *desc { "DESC" } else { "ASC" })).collect();
         let (head, from) = self.select.split_at(self.select.find(" FROM ").unwrap_or(self.select.len()));
-        let sql = format!("{head}{select_keys}{from} WHERE {condition} ORDER BY {} LIMIT {}", order.join(", "), limit + 1);
+        let sql =
+            format!("{head}{select_keys}{from} WHERE {condition} ORDER BY {} LIMIT {}", order.join(", "), limit + 1);
         let mut rows = fetch_all(conn, sql, &params).await?;
         let next = if rows.len() > limit {
             rows.truncate(limit);
@@ -234,7 +238,7 @@ fn encode_cursor(values: &[CursorValue]) -> String {
 
 fn decode_cursor(cursor: &str, keys: usize) -> Result<Vec<CursorValue>> {
     let invalid = || Error::Invalid("invalid cursor: pass the `next` value of the previous page unchanged".into());
-    if cursor.len() % 2 != 0 || cursor.len() > 8192 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 8192 {
         return Err(invalid());
     }
     let bytes: Vec<u8> = (0..cursor.len())

@@ -54,7 +54,8 @@ pub async fn postgres_url() -> Option<String> {
     match sqlx::AnyConnection::connect(&base).await {
         Ok(_) => Some(base),
         Err(e) => {
-            let message = format!("PostgreSQL at {base} does not answer ({e}): the PostgreSQL half of this test is SKIPPED");
+            let message =
+                format!("PostgreSQL at {base} does not answer ({e}): the PostgreSQL half of this test is SKIPPED");
             assert!(std::env::var("VIGIL_REQUIRE_ORACLES").as_deref() != Ok("1"), "{message}");
             eprintln!("\n!!! {message}\n");
             None
@@ -82,7 +83,10 @@ pub async fn postgres() -> Option<TestDatabase> {
         vigil_core::time::now_unix()
     );
     let mut conn = sqlx::AnyConnection::connect(&base).await.expect("connect to PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.expect("create schema");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
     let store = Store::open(&url).await.expect("open PostgreSQL");

@@ -79,7 +79,10 @@ pub async fn chunk_count(conn: &mut AnyConnection, version: &str) -> Result<i64>
 
 /// Makes a version the current one.
 pub async fn set_current(conn: &mut AnyConnection, version: &str) -> Result<()> {
-    sqlx::query("UPDATE vulndb_versions SET is_current = CASE WHEN version = $1 THEN 1 ELSE 0 END").bind(version).execute(conn).await?;
+    sqlx::query("UPDATE vulndb_versions SET is_current = CASE WHEN version = $1 THEN 1 ELSE 0 END")
+        .bind(version)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -93,9 +96,10 @@ pub async fn current(conn: &mut AnyConnection) -> Result<Option<VulnDbVersion>> 
 
 /// Every stored version, newest first.
 pub async fn versions(conn: &mut AnyConnection) -> Result<Vec<VulnDbVersion>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM vulndb_versions ORDER BY stored_at DESC")))
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM vulndb_versions ORDER BY stored_at DESC")))
+            .fetch_all(conn)
+            .await?;
     rows.iter().map(version_row).collect()
 }
 
@@ -105,12 +109,11 @@ pub async fn prune(conn: &mut AnyConnection, keep: usize) -> Result<Vec<String>>
     let versions = versions(conn).await?;
     let mut pruned = Vec::new();
     for v in versions.into_iter().skip(keep).filter(|v| !v.current) {
-        let busy: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM rematch_runs WHERE vulndb_version = $1 AND finished_at IS NULL",
-        )
-        .bind(&v.version)
-        .fetch_one(&mut *conn)
-        .await?;
+        let busy: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM rematch_runs WHERE vulndb_version = $1 AND finished_at IS NULL")
+                .bind(&v.version)
+                .fetch_one(&mut *conn)
+                .await?;
         if busy == 0 {
             sqlx::query("DELETE FROM vulndb_versions WHERE version = $1").bind(&v.version).execute(&mut *conn).await?;
             pruned.push(v.version);

@@ -70,7 +70,11 @@ async fn the_whole_store_on_both_backends() {
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
         let grant = accounts::grant(&mut conn, "abc123").await.unwrap().unwrap();
-        assert_eq!((grant.role, grant.user_role, grant.teams.clone()), (Role::Ci, Role::Analyst, vec![red.id]), "{backend}");
+        assert_eq!(
+            (grant.role, grant.user_role, grant.teams.clone()),
+            (Role::Ci, Role::Analyst, vec![red.id]),
+            "{backend}"
+        );
         assert!(accounts::grant(&mut conn, "nope").await.unwrap().is_none());
         let user = accounts::user(&mut conn, alice.id).await.unwrap();
         assert!(user.has_password && !user.disabled, "{backend}");
@@ -89,7 +93,8 @@ async fn the_whole_store_on_both_backends() {
         };
         let (web, created) = assets::upsert(&mut tx, red.id, "image", "web:1", &attrs, now).await.unwrap();
         assert!(created);
-        let (again, created) = assets::upsert(&mut tx, red.id, "image", "web:1", &AssetAttributes::default(), now).await.unwrap();
+        let (again, created) =
+            assets::upsert(&mut tx, red.id, "image", "web:1", &AssetAttributes::default(), now).await.unwrap();
         assert_eq!((again, created), (web, false), "{backend}");
         assets::upsert(&mut tx, blue.id, "host", "db-1", &AssetAttributes::default(), now).await.unwrap();
         let prod = assets::create_tag(&mut tx, "prod", None, Some("production"), now).await.unwrap();
@@ -106,9 +111,16 @@ async fn the_whole_store_on_both_backends() {
         assert_eq!(asset.labels["env"], "prod");
         assert_eq!(asset.tags.len(), 2, "{backend}: {:?}", asset.tags);
         assert!(matches!(assets::get(&mut conn, web, &Scope::Teams(vec![blue.id])).await, Err(Error::NotFound(_))));
-        let page = assets::list(&mut conn, &parse("label.env:prod and tag:prod").unwrap(), &Scope::All, &[], &Page::default(), now)
-            .await
-            .unwrap();
+        let page = assets::list(
+            &mut conn,
+            &parse("label.env:prod and tag:prod").unwrap(),
+            &Scope::All,
+            &[],
+            &Page::default(),
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(page.items.iter().map(|a| a.id).collect::<Vec<_>>(), [web], "{backend}");
         assert_eq!(assets::count(&mut conn, &parse("").unwrap(), &Scope::Teams(vec![blue.id]), now).await.unwrap(), 1);
         drop(conn);
@@ -142,21 +154,28 @@ async fn the_whole_store_on_both_backends() {
         findings::add_aliases(&mut tx, &[("CVE-1".into(), "CVE-1".into()), ("GHSA-CVE-1".into(), "CVE-1".into())])
             .await
             .unwrap();
-        scans::finish_scan(&mut tx, scan, scans::ScanCounts { open: 2, new: 2, fixed: 0, reopened: 0 }, Some((web, "sha256:inv", now)))
-            .await
-            .unwrap();
+        scans::finish_scan(
+            &mut tx,
+            scan,
+            scans::ScanCounts { open: 2, new: 2, fixed: 0, reopened: 0 },
+            Some((web, "sha256:inv", now)),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
 
         let mut conn = store.read().await.unwrap();
         let inv = scans::inventory_packages(&mut conn, "sha256:inv", &Page { limit: 600, cursor: None }).await.unwrap();
         assert_eq!(inv.items.len(), 600);
-        let rest = scans::inventory_packages(&mut conn, "sha256:inv", &Page { limit: 600, cursor: inv.next }).await.unwrap();
+        let rest =
+            scans::inventory_packages(&mut conn, "sha256:inv", &Page { limit: 600, cursor: inv.next }).await.unwrap();
         assert_eq!((rest.items.len(), rest.next.is_none(), rest.items[0].name.as_str()), (400, true, "pkg600"));
         assert_eq!(rest.items[0].layer.as_deref(), Some("sha256:aa"));
         assert_eq!(rest.items[1].layer, None);
-        let assets_with = assets::list(&mut conn, &parse("package.name:pkg99*").unwrap(), &Scope::All, &[], &Page::default(), now)
-            .await
-            .unwrap();
+        let assets_with =
+            assets::list(&mut conn, &parse("package.name:pkg99*").unwrap(), &Scope::All, &[], &Page::default(), now)
+                .await
+                .unwrap();
         assert_eq!(assets_with.items.len(), 1, "{backend}");
 
         let by_alias = findings::list(
@@ -181,24 +200,49 @@ async fn the_whole_store_on_both_backends() {
         let hidden = &Scope::Teams(vec![blue.id]);
         assert_eq!(findings::count(&mut conn, &parse("").unwrap(), hidden, now).await.unwrap(), 0);
         assert_eq!(findings::group(&mut conn, &parse("").unwrap(), hidden, "severity", 10, now).await.unwrap(), vec![]);
-        let mut groups = findings::group(&mut conn, &parse("").unwrap(), &Scope::All, "severity", 10, now).await.unwrap();
+        let mut groups =
+            findings::group(&mut conn, &parse("").unwrap(), &Scope::All, "severity", 10, now).await.unwrap();
         groups.sort();
         assert_eq!(groups, vec![("critical".to_string(), 1), ("high".to_string(), 1)], "{backend}");
         let kev = findings::group(&mut conn, &parse("").unwrap(), &Scope::All, "kev", 10, now).await.unwrap();
         assert_eq!(kev, vec![("false".to_string(), 1), ("true".to_string(), 1)], "{backend}");
         // Keyset paging in severity order.
         let sort = vigil_query::parse_sort("severity:desc", &vigil_store::catalogs::FINDINGS).unwrap();
-        let first = findings::list(&mut conn, &parse("").unwrap(), &Scope::All, None, &sort, &Page { limit: 1, cursor: None }, now)
-            .await
-            .unwrap();
+        let first = findings::list(
+            &mut conn,
+            &parse("").unwrap(),
+            &Scope::All,
+            None,
+            &sort,
+            &Page { limit: 1, cursor: None },
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(first.items[0].advisory, "CVE-2");
-        let second = findings::list(&mut conn, &parse("").unwrap(), &Scope::All, None, &sort, &Page { limit: 1, cursor: first.next }, now)
-            .await
-            .unwrap();
+        let second = findings::list(
+            &mut conn,
+            &parse("").unwrap(),
+            &Scope::All,
+            None,
+            &sort,
+            &Page { limit: 1, cursor: first.next },
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!((second.items[0].advisory.as_str(), second.next.is_none()), ("CVE-1", true), "{backend}");
         assert!(matches!(
-            findings::list(&mut conn, &parse("").unwrap(), &Scope::All, None, &sort, &Page { limit: 1, cursor: Some("00".into()) }, now)
-                .await,
+            findings::list(
+                &mut conn,
+                &parse("").unwrap(),
+                &Scope::All,
+                None,
+                &sort,
+                &Page { limit: 1, cursor: Some("00".into()) },
+                now
+            )
+            .await,
             Err(Error::Invalid(_))
         ));
         let current = findings::current(&mut conn, web, "package").await.unwrap();
@@ -226,18 +270,19 @@ async fn the_whole_store_on_both_backends() {
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
         let f = findings::get(&mut conn, id_a, &Scope::All).await.unwrap();
-        assert_eq!((f.status.as_str(), f.fixed_at, f.severity.as_str(), f.epss), ("fixed", Some(now + 60), "critical", Some(0.5)));
+        assert_eq!(
+            (f.status.as_str(), f.fixed_at, f.severity.as_str(), f.epss),
+            ("fixed", Some(now + 60), "critical", Some(0.5))
+        );
         assert_eq!((f.triage.state.as_str(), f.triage.until), ("risk_accepted", Some(now + 100)), "{backend}");
         let events = findings::events(&mut conn, id_a).await.unwrap();
-        assert_eq!(events.iter().map(|e| (e.from.clone(), e.to.clone())).collect::<Vec<_>>(), [
-            (None, "new".to_string()),
-            (Some("new".to_string()), "fixed".to_string())
-        ]);
+        assert_eq!(
+            events.iter().map(|e| (e.from.clone(), e.to.clone())).collect::<Vec<_>>(),
+            [(None, "new".to_string()), (Some("new".to_string()), "fixed".to_string())]
+        );
         assert_eq!(events[0].scan_id, Some(scan));
         let keys = findings::keys_for(&mut conn, "GHSA-CVE-1").await.unwrap();
-        let history = findings::history_for(&mut conn, &keys, &Scope::All)
-            .await
-            .unwrap();
+        let history = findings::history_for(&mut conn, &keys, &Scope::All).await.unwrap();
         assert_eq!((history.len(), history[0].1.len()), (1, 2), "{backend}");
         drop(conn);
         let mut tx = store.write().await.unwrap();
@@ -266,9 +311,16 @@ async fn the_whole_store_on_both_backends() {
         let mut conn = store.read().await.unwrap();
         assert!(sqlx::query("UPDATE audit SET actor = 'mallory'").execute(&mut *conn).await.is_err(), "{backend}");
         assert!(sqlx::query("DELETE FROM audit").execute(&mut *conn).await.is_err(), "{backend}");
-        let entries = audit::list(&mut conn, &parse("action:asset.*").unwrap(), &Scope::Teams(vec![red.id]), &[], &Page::default(), now)
-            .await
-            .unwrap();
+        let entries = audit::list(
+            &mut conn,
+            &parse("action:asset.*").unwrap(),
+            &Scope::Teams(vec![red.id]),
+            &[],
+            &Page::default(),
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(entries.items.len(), 1);
         assert_eq!(entries.items[0].after.as_ref().unwrap()["owner"], "x");
         drop(conn);
@@ -296,7 +348,10 @@ async fn the_whole_store_on_both_backends() {
         tx.commit().await.unwrap();
         assert_eq!((taken.id, taken.attempts), (id, 2));
         let mut tx = store.write().await.unwrap();
-        assert!(matches!(jobs::complete(&mut tx, &claimed, "w1", now + 32).await, Err(Error::LeaseLost(_))), "{backend}");
+        assert!(
+            matches!(jobs::complete(&mut tx, &claimed, "w1", now + 32).await, Err(Error::LeaseLost(_))),
+            "{backend}"
+        );
         drop(tx);
         let mut tx = store.write().await.unwrap();
         jobs::fail(&mut tx, &taken, "w2", "boom", Some(now + 100), now + 33).await.unwrap();

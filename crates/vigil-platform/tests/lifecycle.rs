@@ -37,6 +37,8 @@ fn pypi(name: &str, version: &str) -> Package {
         license: None,
         location: Location { path: "/app/requirements.txt".into(), layer: None },
         cataloger: "requirements".into(),
+        version_source: None,
+        properties: Default::default(),
     }
 }
 

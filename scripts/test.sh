@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging,
-# docker-registry, skopeo and podman for registry and engine sources, golang-go, ruby, the
+# docker-registry, skopeo and podman for registry and engine sources, golang-go, ruby, elixir,
+# conan from PyPI, the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
 # crates.io; a real Debian rootfs and images built with mmdebstrap and
 # podman), then checks formatting and
@@ -29,6 +30,8 @@ command -v ruby >/dev/null 2>&1 || missing+=(ruby)
 command -v zsh >/dev/null 2>&1 || missing+=(zsh)
 command -v fish >/dev/null 2>&1 || missing+=(fish)
 command -v man >/dev/null 2>&1 || missing+=(man-db)
+# Elixir's own Version (Hex ordering) and its reading of mix.lock.
+command -v elixir >/dev/null 2>&1 || missing+=(elixir)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq
@@ -41,6 +44,12 @@ if ! python3 -c 'import cyclonedx.validation.json, spdx_tools, jsonschema, crypt
   echo "installing validators: cyclonedx-python-lib[json-validation] spdx-tools jsonschema cryptography"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8' 'jsonschema>=4' 'cryptography>=41'
+fi
+
+# Conan's own Version and lockfile reader (ConanCenter ordering, conan.lock), from PyPI.
+if ! python3 -c 'import conan.internal.model.version' >/dev/null 2>&1; then
+  echo "installing conan (the ConanCenter oracle)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'conan>=2,<3'
 fi
 
 # cargo-audit, for the cross-check of RustSec findings (built from crates.io).

@@ -104,6 +104,10 @@ fn package(purl: &str, location: &str) -> Option<Package> {
         "gem" => ("RubyGems".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
         "composer" => ("Packagist".to_owned(), joined, p.version.clone(), None, "sbom"),
         "nuget" => ("NuGet".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
+        "pub" => ("Pub".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
+        "hex" => ("Hex".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
+        "cran" => ("CRAN".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
+        "conan" => ("ConanCenter".to_owned(), p.name.clone(), p.version.clone(), None, "sbom"),
         "maven" => (
             "Maven".to_owned(),
             ns.map_or(p.name.clone(), |n| format!("{}:{}", n.replace('/', "."), p.name)),
@@ -148,7 +152,12 @@ fn package(purl: &str, location: &str) -> Option<Package> {
         license: None,
         location: Location { path: location.to_owned(), layer: None },
         cataloger: cataloger.to_owned(),
-        properties: Default::default(),
+        // Conan references keep their user and channel.
+        properties: ["user", "channel"]
+            .iter()
+            .filter(|_| p.kind == "conan")
+            .filter_map(|k| Some(((*k).to_owned(), p.qualifier(k)?.to_owned())))
+            .collect(),
     })
 }
 
@@ -250,6 +259,13 @@ mod tests {
         let mvn = package("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "/x").unwrap();
         assert_eq!((mvn.ecosystem.as_str(), mvn.name.as_str()), ("Maven", "org.apache.logging.log4j:log4j-core"));
         assert!(package("pkg:generic/thing@1", "/x").is_none());
+        let conan = package("pkg:conan/fmt@9.1.0?channel=stable&user=mycompany", "/x").unwrap();
+        assert_eq!((conan.ecosystem.as_str(), conan.properties["user"].as_str()), ("ConanCenter", "mycompany"));
+        for (purl, ecosystem) in
+            [("pkg:pub/http@0.13.6", "Pub"), ("pkg:hex/cowboy@2.9.0", "Hex"), ("pkg:cran/R6@2.5.1", "CRAN")]
+        {
+            assert_eq!(package(purl, "/x").unwrap().ecosystem, ecosystem);
+        }
         let image = image_from_purl("pkg:oci/app@sha256%3Aab12?repository_url=ghcr.io/org/app&arch=arm64").unwrap();
         assert_eq!(image.repository.as_deref(), Some("ghcr.io/org/app"));
         assert_eq!(image.manifest_digest.as_deref(), Some("sha256:ab12"));

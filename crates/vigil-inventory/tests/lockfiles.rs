@@ -334,6 +334,188 @@ fn not_a_lockfile_names_every_format_vigil_reads() {
     }
 }
 
+/// `(ecosystem, purl)` of every package in an edge fixture, sorted.
+fn purls(dir: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> =
+        inventory(dir).packages.iter().map(|p| (p.ecosystem.clone(), p.purl.clone())).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn conan_lockfiles_of_conan_1_and_2() {
+    assert_eq!(
+        found(&inventory("conan2"))["conan-lock"],
+        ["cmake@3.25.3 scope=build", "fmt@9.1.0 channel=stable user=mycompany", "openssl@3.0.8", "zlib@1.2.13",]
+    );
+    assert_eq!(
+        found(&inventory("conan1"))["conan-lock"],
+        ["fmt@9.1.0 channel=stable user=mycompany", "openssl@1.1.1q", "zlib@1.2.11"]
+    );
+    assert!(
+        purls("conan2")
+            .contains(&("ConanCenter".to_owned(), "pkg:conan/fmt@9.1.0?channel=stable&user=mycompany".to_owned()))
+    );
+}
+
+/// Conan 2's own lockfile reader as the oracle for the Conan 2 lockfile.
+#[test]
+fn conan_2_reads_its_lockfile_as_vigil_does() {
+    let program = r#"
+import sys
+from conan.internal.model.lockfile import Lockfile
+lock = Lockfile.load(sys.argv[1])
+for section, refs in (("", lock._requires), ("build", lock._build_requires)):
+    for r in refs.refs():
+        print(f"{r.name}@{r.version}" + (f" user={r.user} channel={r.channel}" if r.user else "") + (f" scope={section}" if section else ""))
+"#;
+    let lock = edge("conan2/conan.lock");
+    let run = std::process::Command::new("python3").arg("-c").arg(program).arg(&lock).output();
+    match run {
+        Ok(out) if out.status.success() => {
+            let mut conan: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+            conan.sort();
+            let ours: Vec<String> = found(&inventory("conan2"))["conan-lock"]
+                .iter()
+                .map(|l| l.replace("channel=stable user=mycompany", "user=mycompany channel=stable"))
+                .collect();
+            assert_eq!(ours, conan);
+        }
+        other => {
+            let msg = format!("Conan 2 (the conan package from PyPI) is not installed: {other:?}");
+            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        }
+    }
+}
+
+#[test]
+fn pdm_lock() {
+    assert_eq!(
+        found(&inventory("pdm"))["pdm-lock"],
+        [
+            "atomicwrites@1.4.1",
+            "attrs@26.1.0",
+            "click@8.1.8",
+            "colorama@0.4.6",
+            "flask@2.0.1",
+            "iniconfig@2.1.0",
+            "itsdangerous@2.2.0",
+            "jinja2@3.0.3",
+            "markupsafe@3.0.4",
+            "packaging@26.3",
+            "pluggy@1.6.0",
+            "py@1.11.0",
+            "pytest@7.1.0",
+            "tomli@2.5.0",
+            "werkzeug@3.1.9",
+        ]
+    );
+}
+
+#[test]
+fn pubspec_lock() {
+    let inv = inventory("pubspec");
+    assert_eq!(
+        found(&inv)["pubspec-lock"],
+        [
+            "async@2.11.0",
+            "collection@1.18.0",
+            "http@0.13.6",
+            "internal_utils@3.2.0",
+            "yaml_edit@2.1.1 commit=1c0f3b6c9e7a4d2b8f5e0a1c3d5e7f9b2a4c6e8d",
+        ],
+        "sdk and path packages are not from pub"
+    );
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    assert!(purls("pubspec").contains(&("Pub".to_owned(), "pkg:pub/http@0.13.6".to_owned())));
+}
+
+#[test]
+fn mix_lock_read_as_elixir_reads_it() {
+    let inv = inventory("mix");
+    let ours = found(&inv)["mix-lock"].clone();
+    assert_eq!(
+        ours,
+        [
+            "cowboy@2.9.0",
+            "cowlib@2.11.0",
+            "jason@1.4.0",
+            "phoenix@ commit=8d6b2e5e5e0b9f4b5e8c0f1a2b3c4d5e6f708192",
+            "plug_crypto@1.2.3",
+            "ranch@1.8.0",
+        ],
+        "a Hex entry names its package (plug_crypto), whatever its key"
+    );
+    assert!(purls("mix").contains(&("Hex".to_owned(), "pkg:hex/cowboy@2.9.0".to_owned())));
+    // Elixir itself reading the file.
+    let program = r##"{m, _} = Code.eval_file(hd(System.argv()))
+for {k, v} <- m do
+  case v do
+    {:hex, name, version, _, _, _, _, _} -> IO.puts("#{name}@#{version}")
+    {:git, _, commit, _} -> IO.puts("#{k}@ commit=#{commit}")
+  end
+end"##;
+    let run = std::process::Command::new("elixir").arg("-e").arg(program).arg(edge("mix/mix.lock")).output();
+    match run {
+        Ok(out) if out.status.success() => {
+            let mut elixir: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+            elixir.sort();
+            assert_eq!(ours, elixir);
+        }
+        other => {
+            let msg = format!("elixir is not installed (scripts/test.sh installs it): {other:?}");
+            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+        }
+    }
+}
+
+#[test]
+fn renv_lock() {
+    let inv = inventory("renv");
+    assert_eq!(found(&inv)["renv-lock"], ["R6@2.5.1", "jsonlite@1.8.4", "renv@0.16.0"]);
+    assert_eq!(
+        inv.warnings,
+        [
+            "renv-lock: /renv.lock: 1 entry left out, installed from Bioconductor, not a CRAN release, not matched: BiocGenerics",
+            "renv-lock: /renv.lock: 1 entry left out, installed from GitHub, not a CRAN release, not matched: mypackage",
+        ]
+    );
+    assert!(purls("renv").contains(&("CRAN".to_owned(), "pkg:cran/R6@2.5.1".to_owned())));
+}
+
+#[test]
+fn gradle_lockfiles_and_verification_metadata() {
+    let all = found(&inventory("gradle"));
+    assert_eq!(
+        all["gradle-lockfile"],
+        [
+            "com.diffplug.spotless:spotless-plugin-gradle@6.11.0",
+            "com.fasterxml.jackson.core:jackson-annotations@2.13.3",
+            "com.fasterxml.jackson.core:jackson-core@2.13.3",
+            "com.fasterxml.jackson.core:jackson-databind@2.13.3",
+            "com.google.guava:guava@31.1-jre",
+            "org.apache.logging.log4j:log4j-api@2.14.1",
+            "org.apache.logging.log4j:log4j-core@2.14.1",
+            "org.junit.jupiter:junit-jupiter-api@5.8.2",
+        ]
+    );
+    assert_eq!(
+        all["gradle-verification"],
+        [
+            "com.google.guava:guava@31.1-jre",
+            "org.apache.logging.log4j:log4j-core@2.14.1",
+            "org.jetbrains.kotlin:kotlin-stdlib@1.6.21",
+        ]
+    );
+    assert_eq!(
+        found(&inventory("gradle-legacy"))["gradle-lockfile"],
+        ["commons-io:commons-io@2.6", "org.springframework:spring-core@5.3.18"]
+    );
+    assert!(purls("gradle").contains(&("Maven".to_owned(), "pkg:maven/com.google.guava/guava@31.1-jre".to_owned())));
+}
+
 mod hostile {
     //! The new fixtures, mutated: packages or warnings, never a panic.
     use super::*;
@@ -351,6 +533,14 @@ mod hostile {
         "yarn-quoted/yarn.lock",
         "pip/req/requirements-dev.txt",
         "maven/app/pom.xml",
+        "conan1/conan.lock",
+        "conan2/conan.lock",
+        "pdm/pdm.lock",
+        "pubspec/pubspec.lock",
+        "mix/mix.lock",
+        "renv/renv.lock",
+        "gradle/gradle.lockfile",
+        "gradle/gradle/verification-metadata.xml",
     ];
 
     proptest! {

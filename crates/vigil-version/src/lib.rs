@@ -8,7 +8,7 @@
 //! | [`Scheme::Dpkg`] | Debian, Ubuntu | `dpkg --compare-versions` |
 //! | [`Scheme::Rpm`] | AlmaLinux, Rocky Linux, Red Hat, SUSE, ... | `rpmvercmp` (EVR, `~`, `^`) |
 //! | [`Scheme::Apk`] | Alpine, Wolfi, Chainguard | `apk version -t` |
-//! | [`Scheme::Semver`] | npm, crates.io, Go, Hex, SwiftURL, OSV `SEMVER` ranges | SemVer 2.0 |
+//! | [`Scheme::Semver`] | npm, crates.io, Go, Hex, SwiftURL, OSV `SEMVER` ranges | SemVer 2.0 (Hex: Elixir `Version`) |
 //! | [`Scheme::Pep440`] | PyPI | Python `packaging` |
 //! | [`Scheme::Maven`] | Maven | `ComparableVersion` |
 //! | [`Scheme::RubyGems`] | RubyGems | `Gem::Version` |
@@ -17,6 +17,7 @@
 //! | [`Scheme::Pub`] | Pub | `pub_semver` |
 //! | [`Scheme::Cran`] | CRAN | R `package_version` |
 //! | [`Scheme::Hackage`] | Hackage, GHC | Cabal `Version` |
+//! | [`Scheme::Conan`] | ConanCenter | Conan 2 `Version` |
 //!
 //! Every comparison is total: it never fails and never panics, whatever the
 //! input; strings a scheme cannot read sort below every valid version.
@@ -37,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod apk;
+mod conan;
 mod digits;
 mod dotted;
 mod dpkg;
@@ -81,6 +83,8 @@ pub enum Scheme {
     Cran,
     /// Haskell Hackage versions.
     Hackage,
+    /// Conan (C and C++) versions.
+    Conan,
 }
 
 /// Every scheme with its name, in the order of [`Scheme`].
@@ -97,6 +101,7 @@ pub const SCHEMES: &[(Scheme, &str)] = &[
     (Scheme::Pub, "pub"),
     (Scheme::Cran, "cran"),
     (Scheme::Hackage, "hackage"),
+    (Scheme::Conan, "conan"),
 ];
 
 /// OSV ecosystem names (without release suffix) and their scheme.
@@ -105,6 +110,7 @@ pub const ECOSYSTEMS: &[(&str, Scheme)] = &[
     ("Alpine", Scheme::Apk),
     ("Bitnami", Scheme::Semver),
     ("Chainguard", Scheme::Apk),
+    ("ConanCenter", Scheme::Conan),
     ("CRAN", Scheme::Cran),
     ("crates.io", Scheme::Semver),
     ("Debian", Scheme::Dpkg),
@@ -165,6 +171,7 @@ impl Scheme {
             Scheme::Pub => semver::compare_pub(a, b),
             Scheme::Cran => dotted::compare_cran(a, b),
             Scheme::Hackage => dotted::compare_hackage(a, b),
+            Scheme::Conan => conan::compare(a, b),
         }
     }
 

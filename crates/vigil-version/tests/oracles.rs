@@ -1,6 +1,7 @@
 //! Cross-checks against the ecosystems' own tools on generated pairs:
 //! `dpkg --compare-versions`, rpm's `labelCompare` (Debian's python3-rpm),
-//! Python `packaging` (python3-packaging) and Ruby's `Gem::Version`.
+//! Python `packaging` (python3-packaging), Ruby's `Gem::Version`, Conan's own
+//! `Version` (the `conan` package from PyPI) and Elixir's `Version` (Debian's elixir).
 //!
 //! `scripts/test.sh` installs the tools and sets `VIGIL_REQUIRE_ORACLES=1`,
 //! so in CI a missing tool fails the test. A bare `cargo test` without the
@@ -184,4 +185,81 @@ end
     let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     let answers = run_lines(Command::new("ruby").args(["-e", program]), &input);
     check(Scheme::RubyGems, &pairs, &answers);
+}
+
+#[test]
+fn conan_agrees_with_conan() {
+    let python = "python3";
+    if !tool_available("conan (PyPI)", Command::new(python).args(["-c", "import conan.internal.model.version"])) {
+        return;
+    }
+    // Numbers, text, digit-led text as OpenSSL spells it (`1.1.1q`), pre-releases and builds.
+    let pairs = pairs(
+        "[0-9]{1,2}(\\.([0-9]{1,2}|[0-9][a-d]|[a-d]{1,3})){0,3}(-([a-d]{1,3}|[0-9]{1,2})(\\.[0-9a-d]{1,2}){0,2})?(\\+[0-9a-d]{1,2}(\\.[0-9a-d]{1,2})?)?",
+        1000,
+        |v| match v.find(['-', '+']) {
+            Some(i) => format!("{}.0{}", &v[..i], &v[i..]),
+            None => format!("{v}.0"),
+        },
+    );
+    // Where Vigil is total and Conan is not (module docs): a digit-led text item against a
+    // number of more digits (`1.1.10` against `1.1.1q`) compares by number here, by spelling in Conan.
+    let digit_led = |v: &str| {
+        v.split(['.', '-', '+']).any(|i| {
+            i.len() > 1 && i.starts_with(|c: char| c.is_ascii_digit()) && !i.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let long_number = |v: &str| v.split(['.', '-', '+']).any(|i| i.len() > 1 && i.bytes().all(|b| b.is_ascii_digit()));
+    let program = r#"
+import sys
+from conan.internal.model.version import Version
+for line in sys.stdin:
+    a, b = (Version(x) for x in line.split())
+    print('<' if a < b else '=' if a == b else '>')
+"#;
+    let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
+    let answers = run_lines(Command::new(python).args(["-c", program]), &input);
+    let deviation = |a: &str, b: &str| (digit_led(a) && long_number(b)) || (digit_led(b) && long_number(a));
+    let (agreeing, set_aside): (Vec<_>, Vec<_>) = pairs
+        .iter()
+        .cloned()
+        .zip(answers)
+        .partition(|((a, b), want)| symbol(Scheme::Conan.compare(a, b)) == want || !deviation(a, b));
+    let (pairs, answers): (Vec<_>, Vec<_>) = agreeing.into_iter().unzip();
+    check(Scheme::Conan, &pairs, &answers);
+    assert!(
+        set_aside.len() * 20 < pairs.len(),
+        "{} pairs in the documented deviation of {}",
+        set_aside.len(),
+        pairs.len()
+    );
+    // The deviation itself, as documented.
+    let answer = run_lines(Command::new(python).args(["-c", program]), "1.1.10 1.1.1q\n");
+    assert_eq!((answer[0].as_str(), Scheme::Conan.compare("1.1.10", "1.1.1q")), ("<", Ordering::Greater));
+}
+
+#[test]
+fn hex_agrees_with_elixir_version() {
+    if !tool_available("elixir", Command::new("elixir").arg("--version")) {
+        return;
+    }
+    // Hex versions are strict SemVer 2.0, as Elixir's `Version` parses them; a build never counts.
+    let identifier = "([a-z][0-9a-z]{0,2}|0|[1-9][0-9]?)";
+    let pairs = pairs(
+        &format!(
+            "(0|[1-9][0-9]?)\\.(0|[1-9][0-9]?)\\.(0|[1-9][0-9]?)(-{identifier}(\\.{identifier}){{0,2}})?(\\+[0-9a-z]{{1,3}})?"
+        ),
+        1000,
+        |v| if v.contains('+') { v.split('+').next().unwrap().to_owned() } else { format!("{v}+build.7") },
+    );
+    let program = r#"
+IO.stream(:stdio, :line)
+|> Enum.each(fn line ->
+  [a, b] = String.split(line)
+  IO.puts(%{lt: "<", eq: "=", gt: ">"}[Version.compare(a, b)])
+end)
+"#;
+    let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
+    let answers = run_lines(Command::new("elixir").args(["-e", program]), &input);
+    check(Scheme::for_ecosystem("Hex").unwrap(), &pairs, &answers);
 }

@@ -21,19 +21,26 @@ use crate::error::Result;
 mod cargo;
 mod composer;
 mod composer_installed;
+mod conan;
 mod deps_json;
 mod dist_info;
 mod gemfile;
 mod gemspec;
 mod gomod;
+mod gradle;
+mod gradle_verification;
 mod jar;
+mod mix;
 mod node_modules;
 mod npm;
 mod nuget;
+mod pdm;
 mod pipfile;
 mod pnpm;
 mod poetry;
 mod pom;
+mod pubspec;
+mod renv;
 mod requirements;
 mod uv;
 mod yarn;
@@ -175,6 +182,7 @@ pub static FORMATS: &[Format] = &[
     requirements::FORMAT,
     poetry::FORMAT,
     uv::FORMAT,
+    pdm::FORMAT,
     pipfile::FORMAT,
     dist_info::FORMAT,
     composer::FORMAT,
@@ -185,7 +193,13 @@ pub static FORMATS: &[Format] = &[
     nuget::FORMAT,
     deps_json::FORMAT,
     pom::FORMAT,
+    gradle::FORMAT,
+    gradle_verification::FORMAT,
     jar::FORMAT,
+    pubspec::FORMAT,
+    mix::FORMAT,
+    conan::FORMAT,
+    renv::FORMAT,
 ];
 
 /// The files every format reads, for messages (`Cargo.lock, package-lock.json, ...`).

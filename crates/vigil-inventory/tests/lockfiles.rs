@@ -38,6 +38,25 @@ fn found(inv: &Inventory) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The sorted output lines of an oracle (the ecosystem's own tool), or
+/// `None` after saying loudly that it could not run (a failure under
+/// `VIGIL_REQUIRE_ORACLES`).
+fn oracle(what: &str, command: &mut std::process::Command) -> Option<Vec<String>> {
+    match command.output() {
+        Ok(out) if out.status.success() => {
+            let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+            lines.sort();
+            Some(lines)
+        }
+        other => {
+            let msg = format!("{what} is not available (scripts/test.sh installs it): {other:?}");
+            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
+            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+            None
+        }
+    }
+}
+
 /// The packages pnpm 7, 8 and 12 and yarn 1 and 4 installed for the same
 /// `package.json` (checked against `pnpm list --depth Infinity` and the
 /// `node_modules` tree when the fixtures were made), without the git one.
@@ -255,23 +274,10 @@ fn requirements_read_as_pip_reads_them() {
     assert!(unpinned[0].ends_with(": black, devtools"), "{}", unpinned[0]);
     assert!(!serde_json::to_string(&inv).unwrap().contains("s3cr3t"));
 
-    let dir = edge("pip");
-    let run = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(PIP_ORACLE)
-        .arg(&dir)
-        .args(["requirements.txt", "req/requirements-dev.txt"])
-        .output();
-    match run {
-        Ok(out) if out.status.success() => {
-            let pip: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
-            assert_eq!(ours, pip, "Vigil and pip disagree");
-        }
-        other => {
-            let msg = format!("pip's requirements parser is not available (python3 with pip): {other:?}");
-            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
-        }
+    let mut pip = std::process::Command::new("python3");
+    pip.arg("-c").arg(PIP_ORACLE).arg(edge("pip")).args(["requirements.txt", "req/requirements-dev.txt"]);
+    if let Some(pip) = oracle("pip's requirements parser (python3 with pip)", &mut pip) {
+        assert_eq!(ours, pip, "Vigil and pip disagree");
     }
 }
 
@@ -369,23 +375,14 @@ for section, refs in (("", lock._requires), ("build", lock._build_requires)):
     for r in refs.refs():
         print(f"{r.name}@{r.version}" + (f" user={r.user} channel={r.channel}" if r.user else "") + (f" scope={section}" if section else ""))
 "#;
-    let lock = edge("conan2/conan.lock");
-    let run = std::process::Command::new("python3").arg("-c").arg(program).arg(&lock).output();
-    match run {
-        Ok(out) if out.status.success() => {
-            let mut conan: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
-            conan.sort();
-            let ours: Vec<String> = found(&inventory("conan2"))["conan-lock"]
-                .iter()
-                .map(|l| l.replace("channel=stable user=mycompany", "user=mycompany channel=stable"))
-                .collect();
-            assert_eq!(ours, conan);
-        }
-        other => {
-            let msg = format!("Conan 2 (the conan package from PyPI) is not installed: {other:?}");
-            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
-        }
+    let mut conan = std::process::Command::new("python3");
+    conan.arg("-c").arg(program).arg(edge("conan2/conan.lock"));
+    if let Some(conan) = oracle("Conan 2 (the conan package from PyPI)", &mut conan) {
+        let ours: Vec<String> = found(&inventory("conan2"))["conan-lock"]
+            .iter()
+            .map(|l| l.replace("channel=stable user=mycompany", "user=mycompany channel=stable"))
+            .collect();
+        assert_eq!(ours, conan);
     }
 }
 
@@ -456,18 +453,10 @@ for {k, v} <- m do
     {:git, _, commit, _} -> IO.puts("#{k}@ commit=#{commit}")
   end
 end"##;
-    let run = std::process::Command::new("elixir").arg("-e").arg(program).arg(edge("mix/mix.lock")).output();
-    match run {
-        Ok(out) if out.status.success() => {
-            let mut elixir: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
-            elixir.sort();
-            assert_eq!(ours, elixir);
-        }
-        other => {
-            let msg = format!("elixir is not installed (scripts/test.sh installs it): {other:?}");
-            assert!(std::env::var_os("VIGIL_REQUIRE_ORACLES").is_none(), "{msg}");
-            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
-        }
+    let mut elixir = std::process::Command::new("elixir");
+    elixir.arg("-e").arg(program).arg(edge("mix/mix.lock"));
+    if let Some(elixir) = oracle("elixir", &mut elixir) {
+        assert_eq!(ours, elixir);
     }
 }
 

@@ -3,7 +3,7 @@
 //! `<component group= name= version=>` Gradle verified, which is every
 //! module the build resolved (plugins and build tooling included).
 
-use super::pom::xml;
+use super::pom::{children, xml};
 use super::{Dep, Format, Input, Parsed, Parser, file_name};
 
 /// The format.
@@ -27,8 +27,7 @@ fn parse(input: &Input<'_>) -> Result<Parsed, String> {
         return Err("no <verification-metadata> element: not Gradle verification metadata".into());
     }
     let mut out = Parsed::default();
-    let components = root.children().filter(|c| c.is_element() && c.tag_name().name() == "components");
-    for c in components.flat_map(|c| c.children()).filter(|c| c.is_element() && c.tag_name().name() == "component") {
+    for c in children(root, "components").flat_map(|c| children(c, "component")) {
         match (c.attribute("group"), c.attribute("name"), c.attribute("version")) {
             (Some(g), Some(n), Some(v)) if !g.is_empty() && !n.is_empty() && !v.is_empty() => {
                 out.push(Dep::new(format!("{g}:{n}"), v));

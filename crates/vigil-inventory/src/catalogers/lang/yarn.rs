@@ -328,6 +328,13 @@ mod tests {
     }
 
     #[test]
+    fn berry_quoted_keys_and_numbers() {
+        let text = "__metadata:\n  \"version\": 8\n\n\"left-pad@npm:^1.3.0\":\n  \"version\": \"1.3.0\"\n  \"resolution\": \"left-pad@npm:1.3.0\"\n\n\
+\"two@npm:2.0\":\n  version: 2.0\n  resolution: \"two@npm:2.0\"\n";
+        assert_eq!(names(&read(text)), ["left-pad@1.3.0 {}", "two@2.0 {}"]);
+    }
+
+    #[test]
     fn classic_quoted_fields_comments_and_shared_blocks() {
         let text = "# yarn lockfile v1\n\n\
 \"a@^1.0.0\", a@^1.1.0:\n  \"version\" \"1.2.0\"\n  resolved \"https://r/a.tgz#0123456789abcdef\"\n  dependencies:\n    b \"^2\"\n\n\

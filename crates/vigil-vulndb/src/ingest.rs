@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use vigil_core::redact::credentials;
+
 use crate::error::{Error, Result};
 use crate::feeds::{looks_like_kev, maybe_gunzip, parse_epss, parse_kev};
 use crate::record::{Parsed, Prepared, Problem, prepare};
@@ -259,7 +261,8 @@ impl Fetcher {
     }
 
     fn download(&self, url: &str, label: &str, progress: &dyn Progress) -> Result<Vec<u8>> {
-        let fail = |message: String| Error::Download { url: url.to_owned(), message };
+        // Errors name the URL without its credentials (`https://user:token@mirror/...`).
+        let fail = |message: String| Error::Download { url: credentials(url).into_owned(), message };
         let response = self.agent.get(url).call().map_err(|e| match e {
             ureq::Error::StatusCode(code) => fail(format!("HTTP {code}")),
             other => fail(other.to_string()),
@@ -306,6 +309,8 @@ fn build(inputs: &[Input], fetcher: &Fetcher, target: &Path, progress: &dyn Prog
         let (kind, name, location, counts) = match input {
             Input::OsvZip { name, location } => {
                 let bytes = fetcher.fetch(location, name, progress)?;
+                // Recorded and reported without credentials.
+                let location = &credentials(location).into_owned();
                 let source = builder.add_source("osv", name, location)?;
                 let counts = load_zip(&bytes, location, fetcher.limits, source, &mut builder, &mut report, progress)?;
                 builder.finish_source(source, &counts, None)?;
@@ -319,6 +324,8 @@ fn build(inputs: &[Input], fetcher: &Fetcher, target: &Path, progress: &dyn Prog
             }
             Input::Kev { location } => {
                 let bytes = fetcher.fetch(location, "KEV", progress)?;
+                // Recorded and reported without credentials.
+                let location = &credentials(location).into_owned();
                 let kev = parse_kev(location, &bytes)?;
                 let source = builder.add_source("kev", "CISA KEV", location)?;
                 builder.add_kev(&kev)?;
@@ -328,6 +335,8 @@ fn build(inputs: &[Input], fetcher: &Fetcher, target: &Path, progress: &dyn Prog
             }
             Input::Epss { location } => {
                 let bytes = fetcher.fetch(location, "EPSS", progress)?;
+                // Recorded and reported without credentials.
+                let location = &credentials(location).into_owned();
                 let text = maybe_gunzip(location, bytes, fetcher.limits.max_total_bytes)?;
                 let epss = parse_epss(location, &text)?;
                 let source = builder.add_source("epss", "FIRST EPSS", location)?;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::harness::{fixtures, stderr, stdout, vigil};
+use crate::harness::{Server, fixtures, json, mirror, stderr, stdout, update_args, vigil};
 
 const TOKEN: &str = "tok3n-in-url";
 
@@ -103,4 +103,37 @@ fn no_output_repeats_a_credential() {
         serde_json::from_str(&std::fs::read_to_string(out.path().join("json")).unwrap()).unwrap();
     let warnings = report["warnings"].as_array().unwrap();
     assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("https://pypi.internal.example/requirements.txt")));
+}
+
+/// A mirror configured with credentials in its URL (an Artifactory-style
+/// `https://user:token@host/osv`): the database records the source, and
+/// errors name it, without them.
+#[test]
+fn mirror_credentials_are_not_recorded_or_printed() {
+    let files = mirror();
+    let server = Server::start(files.path());
+    let base = server.base.replace("http://", &format!("http://ci:{TOKEN}@"));
+    let db = tempfile::tempdir().unwrap();
+    let args = update_args(&base, "osv", &["PyPI".to_owned()]);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--format", "json"]);
+    let o = vigil(db.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains(TOKEN) && !stderr(&o).contains(TOKEN), "{}{}", stdout(&o), stderr(&o));
+    let status = vigil(db.path(), &["db", "status", "--format", "json"]);
+    let text = stdout(&status);
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(
+        json(&status)["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["location"].as_str().unwrap().contains("127.0.0.1"))
+    );
+    // A download that fails names the URL, without the token.
+    let args = update_args(&base, "missing", &["PyPI".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = vigil(db.path(), &args);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("127.0.0.1") && !stderr(&o).contains(TOKEN), "{}", stderr(&o));
 }

@@ -74,6 +74,4 @@ fi
 export VIGIL_REQUIRE_ORACLES=1
 cargo fmt --all --check
 cargo test --workspace --locked
-# Lint with `cargo clippy --workspace --all-targets --locked -- -D warnings` before committing;
-# it is not part of this script because, run after (or before) the tests in one CI job on these
-# machines, cargo's rustc probe for the second command failed with unrelated input.
+cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -32,6 +32,8 @@ command -v fish >/dev/null 2>&1 || missing+=(fish)
 command -v man >/dev/null 2>&1 || missing+=(man-db)
 # Elixir's own Version (Hex ordering) and its reading of mix.lock.
 command -v elixir >/dev/null 2>&1 || missing+=(elixir)
+# GNU time measures the peak memory the memory-bound tests check.
+[ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq

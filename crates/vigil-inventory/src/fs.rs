@@ -8,7 +8,7 @@
 //! and more than 40 links on one path is a loop. Nothing is ever written,
 //! and reads are capped.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -131,6 +131,52 @@ impl RootFs {
         Ok(Some(format!("/{}", resolved.join("/"))))
     }
 
+    /// The regular file at `path` as a buffered stream, `None` when missing,
+    /// for package databases read record by record rather than whole: a
+    /// directory's file is read as it is consumed, an image's kept contents
+    /// without a copy. Files over the size cap are an error naming the file.
+    pub fn stream(&self, path: &str) -> Result<Option<Box<dyn BufRead + Send + '_>>> {
+        let Some(real) = self.resolve(path)? else { return Ok(None) };
+        match &self.backend {
+            Backend::Dir(root) => {
+                let host = Self::host(root, &real);
+                let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
+                if !meta.is_file() {
+                    return Ok(None);
+                }
+                if meta.len() > self.max_file_bytes {
+                    return Err(Error::Path {
+                        path: path.to_owned(),
+                        message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
+                    });
+                }
+                let file = std::fs::File::open(&host).map_err(|source| Error::Io { path: host, source })?;
+                Ok(Some(Box::new(std::io::BufReader::with_capacity(1 << 18, file.take(self.max_file_bytes)))))
+            }
+            Backend::Image(_) => match self.image_data(path, &real)? {
+                Some(data) => Ok(Some(Box::new(std::io::Cursor::new(Shared(data))))),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The kept contents of the image file `real` (`path` as asked, for messages).
+    fn image_data(&self, path: &str, real: &str) -> Result<Option<Arc<Vec<u8>>>> {
+        let Backend::Image(tree) = &self.backend else { return Ok(None) };
+        match tree.entries.get(real).map(|e| &e.node) {
+            Some(Node::File { data: Some(data), .. }) => Ok(Some(Arc::clone(data))),
+            Some(Node::File { size, data: None, .. }) => Err(Error::Path {
+                path: path.to_owned(),
+                message: if *size > self.max_file_bytes {
+                    format!("{size} bytes is over the {} byte limit", self.max_file_bytes)
+                } else {
+                    "its contents were not kept: no cataloger declared this path".into()
+                },
+            }),
+            _ => Ok(None),
+        }
+    }
+
     /// The contents of the regular file at `path`, `None` when missing.
     /// Files over the size cap are an error naming the file.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
@@ -154,18 +200,7 @@ impl RootFs {
                     .map_err(|source| Error::Io { path: host, source })?;
                 Ok(Some(data))
             }
-            Backend::Image(tree) => match tree.entries.get(&real).map(|e| &e.node) {
-                Some(Node::File { data: Some(data), .. }) => Ok(Some(data.as_ref().clone())),
-                Some(Node::File { size, data: None, .. }) => Err(Error::Path {
-                    path: path.to_owned(),
-                    message: if *size > self.max_file_bytes {
-                        format!("{size} bytes is over the {} byte limit", self.max_file_bytes)
-                    } else {
-                        "its contents were not kept: no cataloger declared this path".into()
-                    },
-                }),
-                _ => Ok(None),
-            },
+            Backend::Image(_) => Ok(self.image_data(path, &real)?.map(|data| data.as_ref().clone())),
         }
     }
 
@@ -288,6 +323,15 @@ impl RootFs {
                 Ok(())
             }
         }
+    }
+}
+
+/// An image file's shared contents, read through a cursor without a copy.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 

@@ -110,7 +110,9 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
         let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
         if meta.len() <= options.max_file_bytes {
             let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            // Looked at key by key first: a 200 MiB package-lock.json is not built into a tree to learn it is no SBOM.
+            if sbom::is_sbom(&bytes)
+                && let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
                 && let Some(inventory) = sbom::inventory(&doc, &path.display().to_string())
             {
                 return Ok(finish(inventory));
@@ -366,8 +368,13 @@ fn catalog(fs: &RootFs, target: String) -> Inventory {
     for cataloger in CATALOGERS {
         let ctx = Context { fs, os: inventory.os.as_ref(), owned: &owned };
         match (cataloger.catalog)(&ctx) {
-            Ok(found) => {
-                inventory.packages.extend(found.packages);
+            Ok(mut found) => {
+                // Moved, not copied: a million packages are never held twice.
+                if inventory.packages.is_empty() {
+                    inventory.packages = found.packages;
+                } else {
+                    inventory.packages.append(&mut found.packages);
+                }
                 inventory.warnings.extend(found.warnings);
                 owned.extend(found.owned);
             }
@@ -382,5 +389,6 @@ fn catalog(fs: &RootFs, target: String) -> Inventory {
             &b.location.path,
         ))
     });
+    inventory.packages.shrink_to_fit();
     inventory
 }

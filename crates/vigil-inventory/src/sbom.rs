@@ -188,6 +188,23 @@ fn image_from_purl(purl: &str) -> Option<ImageMeta> {
     })
 }
 
+/// The top-level keys that make a JSON document an SBOM; everything else is
+/// skipped without being kept.
+#[derive(serde::Deserialize)]
+struct Probe<'a> {
+    #[serde(rename = "bomFormat", borrow, default)]
+    bom_format: Option<std::borrow::Cow<'a, str>>,
+    #[serde(rename = "spdxVersion", default)]
+    spdx_version: Option<serde::de::IgnoredAny>,
+}
+
+/// Whether `bytes` is a CycloneDX or SPDX JSON document, read without
+/// building it: any JSON file may be one, and most (lockfiles) are not.
+pub fn is_sbom(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Probe<'_>>(bytes)
+        .is_ok_and(|p| p.bom_format.as_deref() == Some("CycloneDX") || p.spdx_version.is_some())
+}
+
 /// The inventory an SBOM describes; `None` when the JSON is not an SBOM.
 pub fn inventory(doc: &Value, location: &str) -> Option<Inventory> {
     let mut purls = Vec::new();

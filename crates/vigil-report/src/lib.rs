@@ -15,6 +15,6 @@ pub mod policy;
 mod sbom;
 mod scan;
 
-pub(crate) use sbom::cyclonedx_document;
 pub use sbom::{SbomFormat, write_sbom};
+pub(crate) use sbom::{Stamp, cyclonedx, write_json};
 pub use scan::{SCAN_SCHEMA_VERSION, ScanFormat, ScanReport, Summary, write_scan};

@@ -5,6 +5,7 @@ mod audit;
 mod db;
 mod engine;
 mod harness;
+mod memory;
 mod redaction;
 mod registry;
 mod sbom;

@@ -1,6 +1,6 @@
 //! SBOM renderers, one module per format.
 
-mod cyclonedx;
+pub(crate) mod cyclonedx;
 mod spdx;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -43,49 +43,73 @@ pub(crate) struct Stamp {
     pub uuid: String,
 }
 
-/// A UUID (version 4 layout) from a hash of the inventory's contents.
-fn content_uuid(inv: &Inventory) -> String {
-    let json = serde_json::to_string(inv).unwrap_or_default();
-    let mut words = [0u64; 2];
-    for (i, w) in words.iter_mut().enumerate() {
-        let mut h = DefaultHasher::new();
-        (i, &json).hash(&mut h);
-        *w = h.finish();
+impl Stamp {
+    /// The stamp of `inventory` created at `created`.
+    pub(crate) fn of(inventory: &Inventory, created: &str) -> std::io::Result<Stamp> {
+        Ok(Stamp { created: created.to_owned(), uuid: content_uuid(inventory)? })
     }
-    let hi = words[0];
-    let lo = words[1];
-    format!(
+}
+
+/// Feeds what is written to two differently seeded hashers.
+struct Hashing([DefaultHasher; 2]);
+
+impl Write for Hashing {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.iter_mut().for_each(|h| h.write(bytes));
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A UUID (version 4 layout) from a hash of the inventory's contents, hashed
+/// as it is serialized rather than from a copy.
+fn content_uuid(inv: &Inventory) -> std::io::Result<String> {
+    let mut hashing = Hashing([0usize, 1].map(|seed| {
+        let mut h = DefaultHasher::new();
+        seed.hash(&mut h);
+        h
+    }));
+    serde_json::to_writer(&mut hashing, inv).map_err(std::io::Error::other)?;
+    let [hi, lo] = hashing.0.map(|h| h.finish());
+    Ok(format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         hi >> 32,
         (hi >> 16) & 0xffff,
         hi & 0x0fff,
         0x8000 | ((lo >> 48) & 0x3fff),
         lo & 0xffff_ffff_ffff
-    )
+    ))
 }
 
-/// The CycloneDX document of `inventory`, for formats that extend it.
-pub(crate) fn cyclonedx_document(inventory: &Inventory, created: &str) -> serde_json::Value {
-    cyclonedx::render(inventory, &Stamp { created: created.to_owned(), uuid: content_uuid(inventory) })
+/// Writes `value` as pretty JSON through a buffer, keeping the kind of an
+/// I/O error so a closed pipe is still recognised as one.
+pub(crate) fn write_json(value: &impl serde::Serialize, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => std::io::Error::new(kind, e),
+        None => std::io::Error::other(e),
+    })?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
-/// Writes `inventory` as an SBOM. `created` is the RFC 3339 time to stamp.
+/// Writes `inventory` as an SBOM, streaming: packages are serialized one at
+/// a time, straight to `out`. `created` is the RFC 3339 time to stamp.
 pub fn write_sbom(
     inventory: &Inventory,
     format: SbomFormat,
     created: &str,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let stamp = Stamp { created: created.to_owned(), uuid: content_uuid(inventory) };
-    let doc = match format {
-        SbomFormat::CycloneDx => cyclonedx::render(inventory, &stamp),
-        SbomFormat::Spdx => spdx::render(inventory, &stamp),
-        SbomFormat::Json => serde_json::to_value(inventory).map_err(std::io::Error::other)?,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
-        // Keep the kind, so a closed pipe is still recognised as one.
-        Some(kind) => std::io::Error::new(kind, e),
-        None => std::io::Error::other(e),
-    })?;
-    writeln!(out)
+    match format {
+        SbomFormat::CycloneDx => {
+            let stamp = Stamp::of(inventory, created)?;
+            write_json(&cyclonedx::Bom { inventory, stamp: &stamp, properties: Vec::new(), vulnerabilities: None }, out)
+        }
+        SbomFormat::Spdx => write_json(&spdx::Document { inventory, stamp: &Stamp::of(inventory, created)? }, out),
+        SbomFormat::Json => write_json(inventory, out),
+    }
 }

@@ -38,7 +38,6 @@ fn severity(s: Severity) -> &'static str {
 }
 
 pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut doc = crate::cyclonedx_document(&report.inventory, &report.scanned_at);
     // Components are keyed by purl (a repeated purl gets `#2`, ...): the first one is the reference.
     let mut by_advisory: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
@@ -96,19 +95,18 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         v["properties"] = json!(properties);
         vulnerabilities.push(v);
     }
-    doc["vulnerabilities"] = json!(vulnerabilities);
     // What the database could check, one property per ecosystem of the inventory.
-    let coverage: Vec<Value> = report
+    let properties = report
         .coverage
         .iter()
         .map(|c| json!({"name": format!("vigil:coverage:{}", c.ecosystem), "value": c.describe()}))
         .collect();
-    if !coverage.is_empty() {
-        doc["metadata"]["properties"] = json!(coverage);
-    }
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
-        Some(kind) => std::io::Error::new(kind, e),
-        None => std::io::Error::other(e),
-    })?;
-    writeln!(out)
+    let stamp = crate::Stamp::of(&report.inventory, &report.scanned_at)?;
+    let bom = crate::cyclonedx::Bom {
+        inventory: &report.inventory,
+        stamp: &stamp,
+        properties,
+        vulnerabilities: Some(vulnerabilities),
+    };
+    crate::write_json(&bom, out)
 }

@@ -6,9 +6,6 @@ use std::io::Write;
 use super::ScanReport;
 
 pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(|e| match e.io_error_kind() {
-        Some(kind) => std::io::Error::new(kind, e),
-        None => std::io::Error::other(e),
-    })?;
-    writeln!(out)
+    // Serialized straight to the (buffered) output, finding by finding.
+    crate::write_json(report, out)
 }

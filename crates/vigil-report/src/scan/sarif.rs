@@ -107,9 +107,5 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             "results": results,
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| match e.io_error_kind() {
-        Some(kind) => std::io::Error::new(kind, e),
-        None => std::io::Error::other(e),
-    })?;
-    writeln!(out)
+    crate::write_json(&doc, out)
 }

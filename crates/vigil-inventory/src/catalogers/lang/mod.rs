@@ -125,10 +125,17 @@ impl Parsed {
         self.deps.push(dep);
     }
 
-    /// Records an entry that could not be read, and why.
+    /// Records an entry that could not be read, and why. Only the start of
+    /// the entry is kept, as much as a warning quotes: a hostile 200 MiB
+    /// line is not held a second time.
     pub fn skip(&mut self, entry: impl Into<String>, reason: impl Into<String>) {
         self.entries += 1;
-        self.skipped.push((entry.into(), reason.into()));
+        let mut entry = entry.into();
+        if let Some((cut, _)) = entry.char_indices().nth(QUOTED_ENTRY + 1) {
+            entry.truncate(cut);
+            entry.shrink_to_fit();
+        }
+        self.skipped.push((entry, reason.into()));
     }
 }
 
@@ -345,21 +352,33 @@ pub fn packages(format: &Format, input: &Input<'_>) -> Result<Found, String> {
     if parsed.deps.is_empty() && parsed.entries > 0 && parsed.skipped.is_empty() {
         found.warnings.push(format!("{prefix}: {} entries but no package could be read", parsed.entries));
     }
-    // One package per name, version and file; properties merged.
-    let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::new();
-    let mut deps: Vec<Dep> = Vec::new();
-    for dep in parsed.deps {
-        match seen.get(&(dep.name.clone(), dep.version.clone(), dep.file.clone())) {
-            Some(&i) => {
-                for (k, v) in dep.properties {
-                    deps[i].properties.entry(k).or_insert(v);
+    // One package per name, version and file; properties merged into the first. The keys
+    // borrow from the dependencies, so a lockfile of a million packages is not copied for it.
+    let mut deps = parsed.deps;
+    let mut duplicates: Vec<(usize, usize)> = Vec::new();
+    {
+        let mut first: HashMap<(&str, &str, Option<&str>), usize> = HashMap::with_capacity(deps.len());
+        for (i, d) in deps.iter().enumerate() {
+            match first.entry((d.name.as_str(), d.version.as_str(), d.file.as_deref())) {
+                std::collections::hash_map::Entry::Occupied(seen) => duplicates.push((i, *seen.get())),
+                std::collections::hash_map::Entry::Vacant(new) => {
+                    new.insert(i);
                 }
             }
-            None => {
-                seen.insert((dep.name.clone(), dep.version.clone(), dep.file.clone()), deps.len());
-                deps.push(dep);
-            }
         }
+    }
+    for &(duplicate, kept) in &duplicates {
+        for (k, v) in std::mem::take(&mut deps[duplicate].properties) {
+            deps[kept].properties.entry(k).or_insert(v);
+        }
+    }
+    if !duplicates.is_empty() {
+        let dropped: HashSet<usize> = duplicates.iter().map(|&(d, _)| d).collect();
+        let mut i = 0;
+        deps.retain(|_| {
+            i += 1;
+            !dropped.contains(&(i - 1))
+        });
     }
     let unpinned: Vec<String> = deps
         .iter()

@@ -10,6 +10,10 @@
 //! where the entry has no version (v1) it is listed without one. `file:`
 //! and `link:` dependencies are the project's own code.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{Dep, Format, Input, Parsed, Parser, file_name, git_commit};
@@ -83,38 +87,264 @@ pub(super) fn split_spec(spec: &str) -> Option<(&str, &str)> {
     (!name.is_empty() && !version.is_empty()).then_some((name, version))
 }
 
-/// Lockfile v2/v3 `packages`.
-fn v2(packages: &Map<String, Value>, out: &mut Parsed) {
-    for (key, p) in packages {
-        // The root (""), and workspace folders: the project itself.
-        let Some((_, installed_as)) = key.rsplit_once("node_modules/") else { continue };
-        if p.get("link").and_then(Value::as_bool) == Some(true) {
-            continue;
+/// A field read as text when it is a string, and skipped (never kept) when
+/// it is anything else: one odd entry does not fail the file, and a huge
+/// value is borrowed from the input rather than copied.
+#[derive(Default)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'a>, D::Error> {
+        deserializer.deserialize_any(TextVisitor(std::marker::PhantomData))
+    }
+}
+
+struct TextVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+    type Value = Text<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+        Ok(Text(Some(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+        Ok(Text(Some(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Text<'a>, E> {
+        Ok(Text(v.then_some(Cow::Borrowed("true"))))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Text<'a>, E> {
+        Ok(Text(None))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Text<'a>, E> {
+        Ok(Text(None))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Text<'a>, E> {
+        Ok(Text(None))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Text<'a>, E> {
+        Ok(Text(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text<'a>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text<'a>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+}
+
+/// What a v2/v3 `packages` entry says that Vigil reads; every other field
+/// (dependencies, integrity, ...) is skipped as the parser meets it.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    version: Text<'a>,
+    #[serde(borrow)]
+    resolved: Text<'a>,
+    #[serde(borrow)]
+    link: Text<'a>,
+}
+
+/// An entry, or `None` when the value is not an object.
+struct EntryOrNot<'a>(Option<Entry<'a>>);
+
+impl<'de> Deserialize<'de> for EntryOrNot<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<EntryOrNot<'de>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EntryOrNot<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a package entry")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EntryOrNot<'de>, A::Error> {
+                Entry::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|e| EntryOrNot(Some(e)))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<EntryOrNot<'de>, A::Error> {
+                TextVisitor(std::marker::PhantomData).visit_seq(seq).map(|_| EntryOrNot(None))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<EntryOrNot<'de>, E> {
+                Ok(EntryOrNot(None))
+            }
         }
-        let name = p.get("name").and_then(Value::as_str).unwrap_or(installed_as);
-        let Some(version) = p.get("version").and_then(Value::as_str) else {
-            out.skip(key.as_str(), "no version");
-            continue;
-        };
-        let mut dep = Dep::new(name, version);
-        if name != installed_as {
-            dep = dep.with("alias", installed_as);
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// One lockfile v2/v3 `packages` entry.
+fn v2(key: &str, p: &Entry<'_>, out: &mut Parsed) {
+    // The root (""), and workspace folders: the project itself.
+    let Some((_, installed_as)) = key.rsplit_once("node_modules/") else { return };
+    if p.link.0.as_deref() == Some("true") {
+        return;
+    }
+    let name = p.name.0.as_deref().unwrap_or(installed_as);
+    let Some(version) = p.version.0.as_deref() else {
+        out.skip(key, "no version");
+        return;
+    };
+    let mut dep = Dep::new(name, version);
+    if name != installed_as {
+        dep = dep.with("alias", installed_as);
+    }
+    if let Some(sha) = p.resolved.0.as_deref().and_then(git_commit) {
+        dep = dep.with("commit", sha);
+    }
+    out.push(dep);
+}
+
+/// The `packages` map, read entry by entry as the parser meets it: a lockfile
+/// of hundreds of thousands of packages is never held as a tree.
+struct PackagesSeed<'p>(&'p mut Parsed);
+
+impl<'de> DeserializeSeed<'de> for PackagesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PackagesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map of packages")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            // One entry at a time, dropped once read; an entry that is not an object has no version.
+            let entry: Option<Entry<'de>> = map.next_value::<EntryOrNot<'de>>()?.0;
+            v2(key.0.as_deref().unwrap_or_default(), &entry.unwrap_or_default(), self.0);
         }
-        if let Some(sha) = p.get("resolved").and_then(Value::as_str).and_then(git_commit) {
-            dep = dep.with("commit", sha);
+        Ok(())
+    }
+
+    // Anything else where `packages` should be is not a v2 lockfile's: ignored, as a tree reader would.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// The top level: `packages` streamed (v2, v3), `dependencies` kept for v1
+/// lockfiles only (a v2 lockfile repeats its packages there).
+struct LockVisitor<'p> {
+    out: &'p mut Parsed,
+    v1: Option<Map<String, Value>>,
+    has_packages: bool,
+    has_version: bool,
+}
+
+impl<'de> Visitor<'de> for &mut LockVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a package-lock object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "packages" => {
+                    self.has_packages = true;
+                    self.v1 = None;
+                    map.next_value_seed(PackagesSeed(self.out))?;
+                }
+                "dependencies" if !self.has_packages => {
+                    self.v1 = match map.next_value::<Value>()? {
+                        Value::Object(deps) => Some(deps),
+                        _ => None,
+                    };
+                }
+                "lockfileVersion" => {
+                    self.has_version = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
-        out.push(dep);
+        Ok(())
     }
 }
 
 fn parse(input: &Input<'_>) -> Result<Parsed, String> {
-    let doc: Value = serde_json::from_slice(input.bytes).map_err(|e| e.to_string())?;
     let mut out = Parsed::default();
-    if let Some(packages) = doc.get("packages").and_then(Value::as_object) {
-        v2(packages, &mut out);
-    } else if let Some(deps) = doc.get("dependencies").and_then(Value::as_object) {
-        v1(deps, &mut out, 0);
-    } else if doc.get("lockfileVersion").is_none() {
+    let mut lock = LockVisitor { out: &mut out, v1: None, has_packages: false, has_version: false };
+    let mut de = serde_json::Deserializer::from_slice(input.bytes);
+    de.deserialize_map(&mut lock).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    let (v1_deps, has_packages, has_version) = (lock.v1.take(), lock.has_packages, lock.has_version);
+    if let Some(deps) = v1_deps {
+        v1(&deps, &mut out, 0);
+    } else if !has_packages && !has_version {
         return Err("neither `packages` nor `dependencies`: not a package-lock".into());
     }
     Ok(out)

@@ -88,3 +88,31 @@ fn unreadable_targets_are_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no such file or directory, and"), "{}", stderr(&o));
 }
+
+/// Lockfile edge cases (aliases, packages without a version, git commits,
+/// Conan user and channel) still make valid CycloneDX and SPDX documents.
+#[test]
+fn lockfile_edge_cases_make_valid_documents() {
+    let edge = inventory_fixture("lang/edge");
+    let out = tempfile::tempdir().unwrap();
+    for (format, check) in [("cyclonedx", assert_valid_cyclonedx as fn(&Path)), ("spdx", assert_valid_spdx)] {
+        let file = out.path().join(format!("{format}.json"));
+        let o = vigil(
+            out.path(),
+            &["sbom", edge.to_str().unwrap(), "--format", format, "--output", file.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("pkg:npm/left-pad-local\""), "a package without a version has a purl without one");
+        check(&file);
+    }
+    let bom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("cyclonedx.json")).unwrap()).unwrap();
+    let alias = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["properties"].as_array().unwrap().iter().any(|p| p["name"] == "vigil:alias"))
+        .unwrap();
+    assert_eq!(alias["name"], "ansi-regex");
+}

@@ -10,7 +10,7 @@
 //! applies them, and add no packages. A requirement pinned with `==` or
 //! `===` (or a wheel file, whose name carries the version) is a package
 //! with its version; anything else (`flask>=2`, `flask`, `name @ URL`, a
-//! VCS URL with `#egg=`) is listed without a version, since it cannot be
+//! VCS URL with `#egg=`, a `${VARIABLE}` pip would expand) is listed without a version, since it cannot be
 //! matched, and counted in a warning. Local paths (`.`, `-e ./lib`) are the
 //! project's own code.
 
@@ -143,6 +143,10 @@ fn requirement(spec: &str) -> Requirement {
     }
     let specifiers = rest.split(';').next().unwrap_or("").trim().trim_start_matches('(').trim_end_matches(')');
     for clause in specifiers.split(',').map(str::trim) {
+        // `${VAR}` is expanded from pip's environment, which a scan cannot know.
+        if clause.contains("${") {
+            break;
+        }
         if let Some(v) = clause.strip_prefix("===") {
             return Requirement::Pinned(name.to_owned(), v.trim().to_owned());
         }
@@ -278,6 +282,7 @@ mod tests {
             ("foo===1.0-local", Pinned("foo".into(), "1.0-local".into())),
             ("foo>=1.0,==1.2", Pinned("foo".into(), "1.2".into())),
             ("foo==1.*", Unpinned("foo".into())),
+            ("foo==${FOO_VERSION}", Unpinned("foo".into())),
             ("foo>=1,<2", Unpinned("foo".into())),
             ("foo~=1.4", Unpinned("foo".into())),
             ("foo", Unpinned("foo".into())),

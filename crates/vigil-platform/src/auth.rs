@@ -285,6 +285,20 @@ pub async fn login(
     Ok((token, record))
 }
 
+/// Revokes the token presented (signing out).
+pub async fn logout(platform: &Platform, actor: &Actor, token: &str) -> Result<()> {
+    let prefix = token_prefix(token).ok_or_else(|| Error::Unauthorized("malformed token".into()))?;
+    let now = platform.now();
+    let mut tx = platform.store.write().await?;
+    let grant = accounts::grant(&mut tx, prefix).await?.ok_or_else(|| Error::Unauthorized("unknown token".into()))?;
+    let after = accounts::revoke_token(&mut tx, grant.token_id, now).await?;
+    actor
+        .audit(&mut tx, now, "session.revoke", ("token", Some(grant.token_id.to_string())), None, (None, json(&after)))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// On first start (no users yet): creates team `default` and user `admin`
 /// (an administrator in it) with an API token, which is `given` (from the
 /// environment) or a new one. Returns the token when one was created.

@@ -28,6 +28,7 @@ pub mod identity;
 pub mod ingest;
 pub mod jobs;
 pub mod lifecycle;
+pub mod read;
 pub mod tags;
 pub mod triage;
 pub mod vex;

@@ -1,0 +1,6 @@
+//! The API in process (no socket), on both backends.
+
+mod harness;
+mod hostile;
+mod matrix;
+mod uploads;

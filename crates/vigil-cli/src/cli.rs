@@ -64,6 +64,16 @@ pub enum Command {
     /// The image layer cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Run the Vigil server: assets and findings over time, an API, background re-matching
+    Server(crate::cli_platform::ServerArgs),
+    /// Search assets on a Vigil server
+    Assets(crate::cli_platform::SearchArgs),
+    /// Search findings on a Vigil server
+    Findings(crate::cli_platform::SearchArgs),
+    /// Record a triage decision on a Vigil server
+    Triage(crate::cli_platform::TriageArgs),
+    /// Which assets were exposed to an advisory, from when to when
+    Exposure(crate::cli_platform::ExposureArgs),
     /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(after_help = "Install, for example:\n  \
         bash: vigil completions bash > ~/.local/share/bash-completion/completions/vigil\n  \
@@ -203,6 +213,8 @@ pub struct ScanArgs {
     pub vex: Vec<PathBuf>,
     #[command(flatten, next_help_heading = "Image targets")]
     pub image: ImageArgs,
+    #[command(flatten, next_help_heading = "Upload to a Vigil server")]
+    pub upload: crate::cli_platform::UploadArgs,
 }
 
 /// `--format` of `vigil scan`.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod cli_platform;
 mod commands;
 mod config;
 mod progress;
@@ -39,6 +40,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let db = config.db_path(cli.db_dir.as_deref())?;
             return commands::scan::scan(&config, &db, &args, cli.quiet);
         }
+        Command::Server(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let db = config.db_path(cli.db_dir.as_deref())?;
+            commands::server::server(&config, &db, &args, cli.quiet)
+        }
+        Command::Assets(args) => commands::client::assets(&args),
+        Command::Findings(args) => commands::client::findings(&args),
+        Command::Triage(args) => commands::client::triage(&args),
+        Command::Exposure(args) => commands::client::exposure(&args),
         Command::Completions { shell } => commands::help::completions(shell),
         Command::Man { dir } => commands::help::man(dir.as_deref()),
         Command::Cache(CacheCommand::Status { dir, format }) => commands::cache::status(&dir, format.format),

@@ -112,6 +112,8 @@ async fn schedule(platform: &Platform, config: &WorkerConfig) -> Result<()> {
     }
     if let Some(every) = config.refresh_every {
         let period = every.as_secs().max(60) as i64;
+        // The first period starts now: a new server gets its database at start, not from the schedule.
+        jobs::start_schedule(&mut tx, "vulndb.refresh", now / period).await?;
         if jobs::claim_slot(&mut tx, "vulndb.refresh", now / period).await? {
             enqueue(
                 &mut tx,

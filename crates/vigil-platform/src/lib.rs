@@ -68,8 +68,6 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where a refresh takes its advisories from.
     pub vulndb_source: vulndb::Source,
-    /// Largest upload accepted, in bytes (after decompression).
-    pub max_upload_bytes: u64,
     /// Most packages one inventory may hold.
     pub max_packages: usize,
     /// Inventories per re-match job.
@@ -84,7 +82,6 @@ impl Config {
         Config {
             data_dir,
             vulndb_source: vulndb::Source::default(),
-            max_upload_bytes: 256 << 20,
             max_packages: 200_000,
             rematch_batch: 25,
             keep_vulndb_versions: 3,

@@ -271,6 +271,17 @@ pub async fn runs(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RematchRun
     rows.iter().map(run_row).collect()
 }
 
+/// Starts the schedule `name` at `slot` unless it has started: its first
+/// run is then the next slot's.
+pub async fn start_schedule(conn: &mut AnyConnection, name: &str, slot: i64) -> Result<()> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(format!("schedule:{name}"))
+        .bind(format!("{slot:020}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Claims slot `slot` of the schedule `name` (a job that runs once per
 /// period, whichever node asks first). True for the one caller that moved
 /// the schedule forward.

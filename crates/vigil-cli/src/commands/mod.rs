@@ -2,11 +2,13 @@
 //! the library crates and prints the result.
 
 pub mod cache;
+pub mod client;
 pub mod db;
 pub mod explain;
 pub mod help;
 pub mod sbom;
 pub mod scan;
+pub mod server;
 pub mod version;
 
 use std::path::Path;

@@ -135,6 +135,11 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             Some(path) => write_atomically(path, |file| vigil_report::write_scan(&report, format, file))?,
         }
     }
+    if args.upload.upload.is_some() {
+        let findings: Vec<serde_json::Value> =
+            report.findings.iter().filter_map(|f| serde_json::to_value(f).ok()).collect();
+        super::client::upload(&args.upload, &report.inventory, &findings, quiet)?;
+    }
     let gate = Gate {
         fail_on: args.fail_on.map(|threshold| match threshold {
             SeverityArg::Low => Severity::Low,

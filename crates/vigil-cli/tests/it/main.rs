@@ -6,6 +6,7 @@ mod db;
 mod engine;
 mod harness;
 mod memory;
+mod platform;
 mod redaction;
 mod registry;
 mod sbom;

@@ -58,7 +58,7 @@ pub enum Command {
     /// Write the inventory of an image, a directory or a lockfile as an SBOM
     Sbom(SbomArgs),
     /// Find known vulnerabilities in an image, a directory or a lockfile
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Explain why an advisory does or does not match a target
     Explain(ExplainArgs),
     /// The image layer cache

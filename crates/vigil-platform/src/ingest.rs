@@ -22,6 +22,7 @@ use vigil_store::{Scope, Tx, accounts, assets};
 
 use crate::auth::Permission;
 use crate::lifecycle::{self, Mode};
+use crate::results::{self, CheckResult, RESULT_SOURCES};
 use crate::{Actor, Error, Platform, Result, tags, triage};
 
 /// The asset an upload is about.
@@ -56,9 +57,20 @@ pub struct Upload {
     /// The tool and version that produced it.
     #[serde(default)]
     pub scanner: Option<String>,
-    /// The inventory, as `vigil sbom --format json` writes it.
+    /// The inventory, as `vigil sbom --format json` writes it; the server
+    /// matches it against its own advisory database.
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub inventory: Inventory,
+    /// Results of web, configuration and secret checks, tracked as given.
+    #[serde(default)]
+    pub results: Vec<CheckResult>,
+    /// The sources this scan covered in full (`package`, `web`, `config`,
+    /// `secret`): their findings it did not report become FIXED (for a full
+    /// scan). Default: `package` when the inventory lists packages or no
+    /// results are given, and the source of every result given.
+    #[serde(default)]
+    pub covers: Option<Vec<String>>,
     /// The scanner's own findings, kept with the scan for reference.
     #[serde(default)]
     #[schema(value_type = Option<Vec<Object>>)]
@@ -108,6 +120,12 @@ fn check_text(field: &str, value: &str, required: bool) -> Result<()> {
 /// Checks an upload before anything is stored.
 fn validate(upload: &Upload, max_packages: usize) -> Result<()> {
     check_text("asset.name", &upload.asset.name, true)?;
+    results::validate(&upload.results, max_packages)?;
+    for (i, source) in upload.covers.iter().flatten().enumerate() {
+        if source != "package" && !RESULT_SOURCES.contains(&source.as_str()) {
+            return Err(Error::Invalid(format!("covers[{i}]: `{source}` is not package, web, config or secret")));
+        }
+    }
     if let Some(kind) = &upload.asset.kind
         && !ASSET_KINDS.contains(&kind.as_str())
     {
@@ -172,6 +190,23 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 pub fn gunzip_inventory(body: &[u8]) -> Result<Inventory> {
     let decoder = flate2::read::GzDecoder::new(body);
     serde_json::from_reader(decoder).map_err(|e| Error::Internal(format!("a stored inventory is damaged: {e}")))
+}
+
+/// The sources an upload covers.
+fn covered(upload: &Upload) -> Vec<String> {
+    let mut sources = match &upload.covers {
+        Some(given) => given.clone(),
+        None => {
+            let mut sources: Vec<String> = upload.results.iter().map(|r| r.source.clone()).collect();
+            if !upload.inventory.packages.is_empty() || upload.results.is_empty() {
+                sources.push("package".into());
+            }
+            sources
+        }
+    };
+    sources.sort();
+    sources.dedup();
+    sources
 }
 
 /// The asset kind an upload implies.
@@ -262,18 +297,22 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
     let mut tags = upload.tags.clone();
     tags.sort();
     tags.dedup();
+    let covers = covered(&upload);
+    let packages_covered = covers.iter().any(|c| c == "package");
+    let results_json = serde_json::to_string(&upload.results).map_err(|e| Error::Internal(e.to_string()))?;
     let content_digest = sha256(
         serde_json::json!({
             "inventory": inventory_digest, "kind": asset_kind, "name": upload.asset.name, "team": upload.asset.team,
-            "full": upload.full, "tags": tags, "attributes": attrs,
+            "full": upload.full, "tags": tags, "attributes": attrs, "covers": covers,
+            "results": sha256(results_json.as_bytes()),
         })
         .to_string()
         .as_bytes(),
     );
     let vulndb = crate::vulndb::current(platform).await?;
     let observed = match &vulndb {
-        Some((_, path)) => Some(observe(path.clone(), stored.clone()).await?),
-        None => None,
+        Some((_, path)) if packages_covered => Some(observe(path.clone(), stored.clone()).await?),
+        _ => None,
     };
     let version = vulndb.as_ref().map(|(v, _)| v.clone());
     let body = gzip(&stored_json)?;
@@ -305,14 +344,16 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
             warnings: upload.inventory.warnings.clone(),
         });
     }
-    scans::put_inventory(&mut tx, &inventory_digest, &body, &packages, now).await?;
+    if packages_covered {
+        scans::put_inventory(&mut tx, &inventory_digest, &body, &packages, now).await?;
+    }
     let scan = scans::create_scan(
         &mut tx,
         &NewScan {
             asset_id: asset,
             kind: kind.into(),
             full: upload.full,
-            inventory: Some(inventory_digest.clone()),
+            inventory: packages_covered.then(|| inventory_digest.clone()),
             content_digest: Some(content_digest),
             vulndb_version: version.clone(),
             scanner: upload.scanner.clone(),
@@ -323,18 +364,29 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
         now,
     )
     .await?;
-    let counts = match observed {
-        Some(observed) => {
-            let current = vigil_store::findings::current(&mut tx, asset, "package").await?;
-            let plan = lifecycle::plan(current, observed, Mode::Scan { full: upload.full });
-            let change = Change { at: now, reason: "scan", scan: Some(scan), vulndb_version: version.as_deref() };
-            let (counts, inserted) = lifecycle::apply(&mut tx, asset, team, &plan, change).await?;
-            triage::apply_rules(&mut tx, team, &inserted, now).await?;
-            counts
-        }
-        None => ScanCounts::default(),
-    };
-    scans::finish_scan(&mut tx, scan, counts, Some((asset, &inventory_digest, now))).await?;
+    let change = Change { at: now, reason: "scan", scan: Some(scan), vulndb_version: version.as_deref() };
+    let mut counts = ScanCounts::default();
+    let mut inserted = Vec::new();
+    let mut batches: Vec<(&str, Vec<vigil_store::findings::Observed>)> = Vec::new();
+    if let Some(observed) = observed {
+        batches.push(("package", observed));
+    }
+    for source in RESULT_SOURCES.iter().filter(|s| covers.iter().any(|c| c == *s)) {
+        batches.push((source, results::observe(&upload.results, source)));
+    }
+    for (source, observed) in batches {
+        let current = vigil_store::findings::current(&mut tx, asset, source).await?;
+        let plan = lifecycle::plan(current, observed, Mode::Scan { full: upload.full });
+        let (these, ids) = lifecycle::apply(&mut tx, asset, team, &plan, change).await?;
+        counts.new += these.new;
+        counts.fixed += these.fixed;
+        counts.reopened += these.reopened;
+        inserted.extend(ids);
+    }
+    triage::apply_rules(&mut tx, team, &inserted, now).await?;
+    counts.open = vigil_store::findings::count_open(&mut tx, asset).await?;
+    let inventory = packages_covered.then_some(inventory_digest.as_str());
+    scans::finish_scan(&mut tx, scan, counts, Some((asset, inventory, now))).await?;
     for name in &tags {
         let tag = match assets::tag_by_name(&mut tx, name).await? {
             Some(tag) if tag.rule.is_some() => {
@@ -349,7 +401,8 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
     }
     tags::evaluate_asset(&mut tx, asset, now).await?;
     let summary = serde_json::json!({
-        "scan": scan, "kind": kind, "inventory": inventory_digest, "packages": packages.len(),
+        "scan": scan, "kind": kind, "inventory": inventory_digest, "packages": packages.len(), "covers": covers,
+        "results": upload.results.len(),
         "vulndb_version": version, "counts": counts, "asset_created": created,
     });
     actor
@@ -427,6 +480,8 @@ pub async fn ingest_sbom(platform: &Platform, actor: &Actor, body: &[u8], params
         full: params.full.unwrap_or(true),
         scanner,
         inventory,
+        results: Vec::new(),
+        covers: None,
         findings: None,
     };
     ingest(platform, actor, upload, "sbom").await

@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod lifecycle;
 pub mod read;
+pub mod results;
 pub mod tags;
 pub mod triage;
 pub mod vex;

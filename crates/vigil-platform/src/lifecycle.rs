@@ -63,6 +63,11 @@ pub fn plan(current: Vec<Current>, observed: Vec<Observed>, mode: Mode) -> Plan 
     // An advisory that gained or lost an alias changes its key, and so its
     // identity: the same package and file sharing an id is still the same finding.
     for o in unmatched {
+        if o.source != "package" {
+            // Results carry their own stable identity.
+            plan.insert.push(o);
+            continue;
+        }
         let ids: HashSet<&str> = o.vuln_ids.iter().map(String::as_str).collect();
         let (name, ecosystem) = o.package.as_ref().map(|p| (p.0.as_str(), p.2.as_str())).unwrap_or_default();
         let same = current.iter().enumerate().find(|(i, c)| {

@@ -49,6 +49,8 @@ fn upload(asset: &str, packages: Vec<Package>) -> Upload {
         full: true,
         scanner: Some("vigil test".into()),
         inventory: Inventory { target: "/app".into(), packages, ..Inventory::default() },
+        results: Vec::new(),
+        covers: None,
         findings: None,
     }
 }

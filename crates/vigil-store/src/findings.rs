@@ -339,6 +339,14 @@ pub async fn set_status(
     Ok(())
 }
 
+/// How many findings of an asset are not fixed.
+pub async fn count_open(conn: &mut AnyConnection, asset: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE asset_id = $1 AND status <> 'fixed'")
+        .bind(asset)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// Records that a scan saw these findings again.
 pub async fn touch(conn: &mut AnyConnection, ids: &[i64], at: i64) -> Result<()> {
     for chunk in ids.chunks(BATCH * 4) {

@@ -182,12 +182,13 @@ pub struct ScanCounts {
 }
 
 /// Stores what a scan changed and, for scans that observed the asset (not
-/// re-matches), makes it the asset's latest scan and inventory.
+/// re-matches), makes it the asset's latest scan; with an inventory, that
+/// becomes the asset's current inventory.
 pub async fn finish_scan(
     conn: &mut AnyConnection,
     scan: i64,
     counts: ScanCounts,
-    observed: Option<(i64, &str, i64)>,
+    observed: Option<(i64, Option<&str>, i64)>,
 ) -> Result<()> {
     sqlx::query(
         "UPDATE scans SET findings_open = $2, findings_new = $3, findings_fixed = $4, findings_reopened = $5 WHERE id = $1",
@@ -200,13 +201,15 @@ pub async fn finish_scan(
     .execute(&mut *conn)
     .await?;
     if let Some((asset, inventory, at)) = observed {
-        sqlx::query("UPDATE assets SET inventory = $2, last_scan_id = $3, last_scan_at = $4 WHERE id = $1")
-            .bind(asset)
-            .bind(inventory)
-            .bind(scan)
-            .bind(at)
-            .execute(conn)
-            .await?;
+        sqlx::query(
+            "UPDATE assets SET inventory = COALESCE($2, inventory), last_scan_id = $3, last_scan_at = $4 WHERE id = $1",
+        )
+        .bind(asset)
+        .bind(inventory)
+        .bind(scan)
+        .bind(at)
+        .execute(conn)
+        .await?;
     }
     Ok(())
 }

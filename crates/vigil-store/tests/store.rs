@@ -158,7 +158,7 @@ async fn the_whole_store_on_both_backends() {
             &mut tx,
             scan,
             scans::ScanCounts { open: 2, new: 2, fixed: 0, reopened: 0 },
-            Some((web, "sha256:inv", now)),
+            Some((web, Some("sha256:inv"), now)),
         )
         .await
         .unwrap();

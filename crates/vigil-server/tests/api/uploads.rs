@@ -127,3 +127,92 @@ async fn uploads_over_http() {
         assert_eq!(advisories, ["CVE-2019-10906", "CVE-2023-30861"], "{backend}");
     }
 }
+
+fn result(source: &str, rule: &str, location: &str, key: Option<&str>, line: u32) -> serde_json::Value {
+    json!({
+        "source": source, "rule": rule, "title": format!("{rule} at {location}"), "severity": "high",
+        "location": location, "key": key, "line": line, "cwe": "CWE-250", "remediation": "fix it",
+        "evidence": {"excerpt": "USER root"}
+    })
+}
+
+#[tokio::test]
+async fn web_config_and_secret_results_follow_the_lifecycle() {
+    for db in testing::both().await {
+        let backend = db.store.backend().name();
+        let server = Server::new(db).await;
+        server.advisories().await;
+        let token = Some(server.admin.as_str());
+        // A package scan first: the asset has an inventory and a vulnerability.
+        let first = server
+            .call(Method::POST, "/api/v1/scans", token, Some(upload("web", "default", &[("flask", "2.2.2")])))
+            .await;
+        assert_eq!(first.status, 201);
+        let inventory =
+            server.call(Method::GET, "/api/v1/assets?q=name:web", token, None).await.body["items"][0]["inventory"]
+                .clone();
+
+        // Configuration results: a covered source without an inventory leaves the packages alone.
+        let config = |results: Vec<serde_json::Value>| json!({"asset": {"name": "web", "kind": "repository"}, "results": results, "covers": ["config"]});
+        let two = config(vec![
+            result("config", "DOCKER-ROOT-USER", "/app/Dockerfile", None, 3),
+            result("config", "K8S-PRIVILEGED", "/deploy/pod.yaml", Some("web"), 10),
+        ]);
+        let reply = server.call(Method::POST, "/api/v1/scans", token, Some(two)).await;
+        assert_eq!(
+            (reply.status.as_u16(), reply.body["counts"]["new"].as_i64()),
+            (201, Some(2)),
+            "{backend}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["counts"]["open"], 3, "{backend}: two config findings and the package one");
+        // The same results on other lines are the same findings; the missing one is fixed.
+        let moved = config(vec![result("config", "DOCKER-ROOT-USER", "/app/Dockerfile", None, 7)]);
+        let reply = server.call(Method::POST, "/api/v1/scans", token, Some(moved)).await;
+        assert_eq!(
+            (reply.body["counts"]["new"].as_i64(), reply.body["counts"]["fixed"].as_i64()),
+            (Some(0), Some(1)),
+            "{backend}"
+        );
+        let open = server.call(Method::GET, "/api/v1/findings?q=source:config%20and%20open:true", token, None).await;
+        let items = open.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            (items[0]["advisory"].as_str(), items[0]["details"]["line"].as_i64()),
+            (Some("DOCKER-ROOT-USER"), Some(7))
+        );
+        assert_eq!(items[0]["details"]["evidence"]["excerpt"], "USER root");
+        // A secret scan covers only secrets.
+        let secrets = json!({"asset": {"name": "web", "kind": "repository"}, "covers": ["secret"],
+            "results": [result("secret", "aws-access-key", "/app/.env", Some("fp:1234"), 1)]});
+        let reply = server.call(Method::POST, "/api/v1/scans", token, Some(secrets)).await;
+        assert_eq!(
+            (reply.body["counts"]["new"].as_i64(), reply.body["counts"]["fixed"].as_i64()),
+            (Some(1), Some(0)),
+            "{backend}"
+        );
+        let by_source = server.call(Method::GET, "/api/v1/findings/summary?by=source&q=open:true", token, None).await;
+        let mut groups: Vec<(String, i64)> = by_source
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["value"].as_str().unwrap().to_string(), g["count"].as_i64().unwrap()))
+            .collect();
+        groups.sort();
+        assert_eq!(
+            groups,
+            [("config".to_string(), 1), ("package".to_string(), 1), ("secret".to_string(), 1)],
+            "{backend}"
+        );
+        let after =
+            server.call(Method::GET, "/api/v1/assets?q=name:web", token, None).await.body["items"][0]["inventory"]
+                .clone();
+        assert_eq!(after, inventory, "{backend}: result uploads keep the asset's inventory");
+        // Bad results are refused by field.
+        let bad = json!({"asset": {"name": "web"}, "results": [{"source": "config", "rule": "R", "title": "t", "severity": "severe", "location": "/x"}]});
+        let reply = server.call(Method::POST, "/api/v1/scans", token, Some(bad)).await;
+        assert_eq!(reply.status, 400);
+        assert!(reply.body["detail"].as_str().unwrap().starts_with("results[0].severity"), "{}", reply.body);
+    }
+}

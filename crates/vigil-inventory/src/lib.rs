@@ -146,9 +146,12 @@ pub fn inventory_file(path: &Path, options: &Options) -> Result<Inventory> {
     let read = |p: &str| fs.read(p).map_err(|e| e.to_string());
     let input = catalogers::lang::Input { path: &inside, bytes: &bytes, read: &read };
     // The message names the format and the file (as the user gave it).
-    let found = catalogers::lang::packages(format, &input).map_err(|message| Error::Unreadable {
+    let parsed = catalogers::lang::parse(format, &input).map_err(|message| Error::Unreadable {
         message: vigil_core::excerpt::clip(&redact(&message.replacen(&inside, &shown, 1))).into_owned(),
     })?;
+    // What was read owns its text: the file is let go before packages are made of it.
+    drop(bytes);
+    let found = catalogers::lang::found(format, &inside, parsed);
     // Paths inside the root, as the user would name them.
     let display = |p: &str| {
         if p == inside {

@@ -334,8 +334,18 @@ fn listed(items: &[String]) -> String {
 /// The packages and warnings of one file of `format`, or a message naming
 /// the file and why it cannot be read at all.
 pub fn packages(format: &Format, input: &Input<'_>) -> Result<Found, String> {
-    let prefix = format!("{}: {}", format.id, input.path);
-    let parsed = format.parse.parse(input).map_err(|e| format!("{prefix}: {e}"))?;
+    Ok(found(format, input.path, parse(format, input)?))
+}
+
+/// What one file of `format` holds, read; the dependencies own their text,
+/// so the file's bytes can be dropped before [`found`] makes packages of them.
+pub fn parse(format: &Format, input: &Input<'_>) -> Result<Parsed, String> {
+    format.parse.parse(input).map_err(|e| format!("{}: {}: {e}", format.id, input.path))
+}
+
+/// The packages and warnings of what [`parse`] read from the file at `path`.
+pub fn found(format: &Format, path: &str, parsed: Parsed) -> Found {
+    let prefix = format!("{}: {path}", format.id);
     let mut found = Found::default();
     // Skipped entries, one warning per reason.
     let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
@@ -396,8 +406,8 @@ pub fn packages(format: &Format, input: &Input<'_>) -> Result<Found, String> {
             listed(&unpinned)
         ));
     }
-    found.packages = deps.into_iter().map(|d| package(format.ecosystem, format.id, input.path, d)).collect();
-    Ok(found)
+    found.packages = deps.into_iter().map(|d| package(format.ecosystem, format.id, path, d)).collect();
+    found
 }
 
 /// The package of a dependency of `ecosystem` that the cataloger `id` read from `path`.

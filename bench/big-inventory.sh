@@ -4,6 +4,8 @@
 # report format, on
 #   - a root filesystem whose dpkg status lists N packages (default 1,000,000; bench/gen-dpkg-status.py),
 #   - a minified, single-line package-lock.json of LOCK_MIB MiB (default 200; bench/gen-npm-lock.py),
+#   - package databases that are one line of LOCK_MIB MiB (a dpkg status, an apk database, a
+#     package-lock.json with one huge value; bench/gen-single-line.py), as hostile input looks,
 # against the same run's floors and peers: reading the file (cat), dpkg-query listing the same
 # status file, and Python's json.load of the same lockfile. Output goes to /dev/null (a pipe
 # would measure the reader). One run per line (these take seconds to minutes); the numbers for
@@ -25,6 +27,7 @@ fi
 mkdir -p "$WORK"
 [ -s "$WORK/rootfs/var/lib/dpkg/status" ] || python3 bench/gen-dpkg-status.py "$N" "$WORK/rootfs"
 [ -s "$WORK/package-lock.json" ] || python3 bench/gen-npm-lock.py "$LOCK_MIB" "$WORK/package-lock.json" >/dev/null
+[ -s "$WORK/single/npm/package-lock.json" ] || python3 bench/gen-single-line.py "$LOCK_MIB" "$WORK/single"
 export VIGIL_DB_DIR="$WORK/db"
 if [ ! -s "$VIGIL_DB_DIR/vigil.db" ]; then
   if [ -d ../shared/vulndata/osv ]; then
@@ -66,3 +69,6 @@ for format in cyclonedx spdx json; do
   measure "vigil sbom --format $format (lockfile)" "$VIGIL" --quiet sbom --format "$format" "$lock"
 done
 measure "vigil scan --format json (lockfile)" "$VIGIL" --quiet scan --offline --format json "$lock"
+for kind in dpkg apk npm; do
+  measure "vigil sbom --format json (one-line $kind)" "$VIGIL" --quiet sbom --format json "$WORK/single/$kind"
+done

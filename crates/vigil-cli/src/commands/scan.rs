@@ -40,6 +40,19 @@ fn database(config: &Config, path: &Path, offline: bool, quiet: bool) -> Result<
 
 /// Writes a file through a temporary sibling renamed into place.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    // A device, pipe or socket (`--output /dev/null`, `/dev/stdout`, a FIFO) is written to, never
+    // replaced: renaming a file over /dev/null as root turns it into a regular file holding the
+    // report, and every later reader of /dev/null gets the report (in CI, cargo's rustc probes,
+    // whose input is /dev/null, then fail on it).
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        write(&mut file).with_context(|| format!("writing {}", path.display()))?;
+        file.flush()?;
+        return Ok(());
+    }
     let tmp = path.with_extension("tmp-vigil");
     let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     write(&mut file).with_context(|| format!("writing {}", tmp.display()))?;

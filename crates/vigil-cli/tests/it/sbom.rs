@@ -4,6 +4,7 @@
 //! cyclonedx-python-lib with JSON validation, and spdx-tools).
 
 use std::path::Path;
+use std::process::Command;
 
 use crate::harness::{assert_valid_cyclonedx, assert_valid_spdx, stderr, stdout, vigil};
 
@@ -115,4 +116,36 @@ fn lockfile_edge_cases_make_valid_documents() {
         .find(|c| c["properties"].as_array().unwrap().iter().any(|p| p["name"] == "vigil:alias"))
         .unwrap();
     assert_eq!(alias["name"], "ansi-regex");
+}
+
+#[test]
+fn output_to_a_device_or_pipe_writes_through_it() {
+    // `--output /dev/null` (or a FIFO) must be written to, not replaced by a renamed file: as root,
+    // replacing /dev/null turns it into a regular file, and everything that later reads
+    // /dev/null reads the SBOM instead (cargo's rustc probes in the same CI job did).
+    use std::os::unix::fs::FileTypeExt;
+    let home = tempfile::tempdir().unwrap();
+    let root = rootfs();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("sbom.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).unwrap())
+    };
+    let out = vigil(
+        home.path(),
+        &["sbom", root.path().to_str().unwrap(), "--format", "json", "--output", fifo.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced");
+    let doc: serde_json::Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert!(!doc["packages"].as_array().unwrap().is_empty());
+    // A null device of the test's own (mknod needs root, which CI has).
+    let null = dir.path().join("null");
+    if Command::new("mknod").arg(&null).args(["c", "1", "3"]).status().is_ok_and(|s| s.success()) {
+        let out = vigil(home.path(), &["sbom", root.path().to_str().unwrap(), "--output", null.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::symlink_metadata(&null).unwrap().file_type().is_char_device(), "the device was replaced");
+    }
 }

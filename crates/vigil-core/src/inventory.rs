@@ -122,6 +122,7 @@ pub struct ImageMeta {
 
 /// Everything found in one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Inventory {
     /// The target as given (path, image reference).
     pub target: String,

@@ -45,9 +45,10 @@ pub struct NewTokenRequest {
     /// Its role (at most its user's); the user's own role when absent.
     #[serde(default)]
     pub role: Option<Role>,
-    /// Days until it expires; never when absent.
+    /// Days until it expires (1 to 3650); never when absent.
     #[serde(default)]
-    pub expires_in_days: Option<u32>,
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<i64>,
     /// The user it acts as (administrators only; yourself when absent).
     #[serde(default)]
     pub user_id: Option<i64>,
@@ -187,6 +188,9 @@ pub async fn create_token(platform: &Platform, actor: &Actor, request: &NewToken
     if request.name.trim().is_empty() || request.name.len() > 200 {
         return Err(Error::Invalid("name: 1 to 200 characters".into()));
     }
+    if request.expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(Error::Invalid("expires_in_days: 1 to 3650".into()));
+    }
     let user_id = match (request.user_id, actor.user_id) {
         (Some(other), Some(me)) if other != me => {
             actor.require(Permission::Administer)?;
@@ -223,7 +227,7 @@ pub async fn create_token(platform: &Platform, actor: &Actor, request: &NewToken
             prefix: &prefix,
             secret_hash: &secret_hash,
             role,
-            expires_at: request.expires_in_days.map(|d| now + i64::from(d) * 86_400),
+            expires_at: request.expires_in_days.map(|d| now + d * 86_400),
         },
         now,
     )

@@ -467,3 +467,53 @@ fn two_processes_share_the_jobs_on_postgresql_and_one_dies_mid_job() {
     assert!(vulndb["runs"][0]["finished_at"].is_string(), "{vulndb}");
     drop(second);
 }
+
+#[test]
+fn schemathesis_finds_no_server_error_and_no_schema_violation() {
+    // scripts/test.sh installs schemathesis into its own virtual environment.
+    let st = std::env::var("VIGIL_SCHEMATHESIS").unwrap_or_else(|_| "st".into());
+    if !harness::require_tool(&st, "--version") {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path();
+    assert!(vigil(db, &["db", "import", advisories("v1").to_str().unwrap(), "-q"]).status.success());
+    let server = ServerProcess::start(db, &["--refresh-hours", "0"], &[]);
+    let (status, body) = api(
+        &server.url,
+        "POST",
+        "/api/v1/scans",
+        ADMIN,
+        Some(&upload("shop", &[("flask", "2.2.2"), ("jinja2", "2.10")])),
+    );
+    assert_eq!(status, 201, "{body}");
+    let out = Command::new(&st)
+        .args(["run", &format!("{}/api/v1/openapi.json", server.url), "-H", &format!("Authorization: Bearer {ADMIN}")])
+        // Signing out, disabling the user and revoking tokens would end the run's own access.
+        .args([
+            "--exclude-operation-id",
+            "logout",
+            "--exclude-operation-id",
+            "update_user",
+            "--exclude-operation-id",
+            "revoke_token",
+        ])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,\
+             response_schema_conformance,negative_data_rejection",
+        ])
+        .args(["--max-examples", "40", "--seed", "20261130", "--workers", "1", "--no-color"])
+        .current_dir(db)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let tail: Vec<&str> = report.lines().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect();
+    assert!(
+        out.status.success(),
+        "schemathesis failed:\n{}\n{}",
+        tail.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("passed"), "{report}");
+}

@@ -39,7 +39,7 @@ async fn list_assets(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Paged<Asset>>, ApiError> {
-    Ok(Json(read::assets(&state.platform, &caller.actor, &params.search()).await?))
+    Ok(Json(read::assets(&state.platform, &caller.actor, &params.search()?).await?))
 }
 
 /// A count.
@@ -117,7 +117,7 @@ async fn asset_inventory(
     Path(id): Path<i64>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Paged<InventoryPackage>>, ApiError> {
-    Ok(Json(read::inventory(&state.platform, &caller.actor, id, &page.page()).await?))
+    Ok(Json(read::inventory(&state.platform, &caller.actor, id, &page.page()?).await?))
 }
 
 /// The asset's scans, newest first.
@@ -130,7 +130,7 @@ async fn asset_scans(
     Path(id): Path<i64>,
     Query(page): Query<PageParams>,
 ) -> Result<Json<Paged<Scan>>, ApiError> {
-    Ok(Json(read::asset_scans(&state.platform, &caller.actor, id, &page.page()).await?))
+    Ok(Json(read::asset_scans(&state.platform, &caller.actor, id, &page.page()?).await?))
 }
 
 /// The asset's triage as an OpenVEX document, which `vigil scan --vex` reads.

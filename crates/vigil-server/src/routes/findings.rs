@@ -38,7 +38,7 @@ async fn list_findings(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Paged<Finding>>, ApiError> {
-    Ok(Json(read::findings(&state.platform, &caller.actor, &params.search(), None).await?))
+    Ok(Json(read::findings(&state.platform, &caller.actor, &params.search()?, None).await?))
 }
 
 /// How many findings match a query.
@@ -61,9 +61,9 @@ pub struct SummaryParams {
     pub q: Option<String>,
     /// What to count by: severity, status, triage, fix, source, kev, advisory, package, ecosystem, asset, asset.kind, asset.os.
     pub by: String,
-    /// The most groups to return (most frequent first).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    /// The most groups to return (most frequent first): 20 when absent or 0, at most 1000.
+    #[param(minimum = 0)]
+    pub limit: Option<i64>,
 }
 
 /// Findings matching a query, counted per severity, status, package, asset, ...
@@ -74,7 +74,7 @@ async fn summary(
     caller: Caller,
     Query(params): Query<SummaryParams>,
 ) -> Result<Json<Vec<Group>>, ApiError> {
-    let limit = params.limit.unwrap_or(20) as usize;
+    let limit = super::rows(params.limit, 20)?;
     Ok(Json(
         read::summary(&state.platform, &caller.actor, params.q.as_deref().unwrap_or_default(), &params.by, limit)
             .await?,
@@ -102,7 +102,7 @@ async fn asset_findings(
     Path(id): Path<i64>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Paged<Finding>>, ApiError> {
-    Ok(Json(read::findings(&state.platform, &caller.actor, &params.search(), Some(id)).await?))
+    Ok(Json(read::findings(&state.platform, &caller.actor, &params.search()?, Some(id)).await?))
 }
 
 /// Records a triage decision for findings, an advisory or a query.

@@ -15,6 +15,7 @@ use vigil_platform::read::Search;
 use vigil_store::Page;
 
 use crate::AppState;
+use crate::error::ApiError;
 
 /// The `/api/v1` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -35,20 +36,29 @@ pub struct ListParams {
     pub q: Option<String>,
     /// Sort keys: `field[:asc|:desc],...`.
     pub sort: Option<String>,
-    /// Rows per page (1 to 1000; 50 by default).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    /// Rows per page: 50 when absent or 0, at most 1000 (larger values are cut to 1000).
+    #[param(minimum = 0)]
+    pub limit: Option<i64>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
 }
 
+/// A `limit` parameter: absent or 0 means `default`; larger than 1000 is cut to 1000.
+fn rows(limit: Option<i64>, default: usize) -> Result<usize, ApiError> {
+    match limit {
+        None | Some(0) => Ok(default),
+        Some(n) if n < 0 => Err(ApiError::invalid("limit: a number of rows, 0 or more")),
+        Some(n) => Ok(n.min(1000) as usize),
+    }
+}
+
 impl ListParams {
-    fn search(self) -> Search {
-        Search {
+    fn search(self) -> Result<Search, ApiError> {
+        Ok(Search {
             query: self.q.unwrap_or_default(),
             sort: self.sort.unwrap_or_default(),
-            page: Page { limit: self.limit.unwrap_or(0) as usize, cursor: self.cursor },
-        }
+            page: Page { limit: rows(self.limit, 50)?, cursor: self.cursor },
+        })
     }
 }
 
@@ -56,16 +66,16 @@ impl ListParams {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Rows per page (1 to 1000).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    /// Rows per page: 100 when absent or 0, at most 1000 (larger values are cut to 1000).
+    #[param(minimum = 0)]
+    pub limit: Option<i64>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
 }
 
 impl PageParams {
-    fn page(self) -> Page {
-        Page { limit: self.limit.unwrap_or(0) as usize, cursor: self.cursor }
+    fn page(self) -> Result<Page, ApiError> {
+        Ok(Page { limit: rows(self.limit, 100)?, cursor: self.cursor })
     }
 }
 

@@ -34,7 +34,7 @@ async fn audit(
     caller: Caller,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Paged<AuditEntry>>, ApiError> {
-    Ok(Json(read::audit(&state.platform, &caller.actor, &params.search()).await?))
+    Ok(Json(read::audit(&state.platform, &caller.actor, &params.search()?).await?))
 }
 
 /// The advisory database: the current version, stored versions, re-match runs.
@@ -58,9 +58,9 @@ async fn refresh(State(state): State<AppState>, caller: Caller) -> Result<(Statu
 pub struct JobParams {
     /// `queued`, `running`, `done` or `failed`.
     pub status: Option<String>,
-    /// How many (newest first).
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<u32>,
+    /// How many (newest first): 100 when absent or 0, at most 1000.
+    #[param(minimum = 0)]
+    pub limit: Option<i64>,
 }
 
 /// Recent jobs (administrators).
@@ -71,7 +71,7 @@ async fn list_jobs(
     caller: Caller,
     Query(params): Query<JobParams>,
 ) -> Result<Json<Vec<Job>>, ApiError> {
-    let limit = i64::from(params.limit.unwrap_or(100));
+    let limit = super::rows(params.limit, 100)? as i64;
     Ok(Json(read::jobs(&state.platform, &caller.actor, params.status.as_deref(), limit).await?))
 }
 

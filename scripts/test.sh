@@ -34,6 +34,11 @@ command -v man >/dev/null 2>&1 || missing+=(man-db)
 command -v elixir >/dev/null 2>&1 || missing+=(elixir)
 # GNU time measures the peak memory the memory-bound tests check.
 [ -x /usr/bin/time ] || missing+=(time)
+# The server tests: sqlite3 checks a database after kill -9, openssl makes a
+# certificate and curl checks the server's TLS with it.
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq
@@ -52,6 +57,21 @@ fi
 if ! python3 -c 'import conan.internal.model.version' >/dev/null 2>&1; then
   echo "installing conan (the ConanCenter oracle)"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'conan>=2,<3'
+fi
+
+# schemathesis, run against the server's OpenAPI document, in a virtual environment of its
+# own (its dependencies would clash with the oracles above).
+export VIGIL_SCHEMATHESIS="${VIGIL_SCHEMATHESIS:-/var/tmp/vigil-schemathesis/bin/st}"
+if ! "$VIGIL_SCHEMATHESIS" --version >/dev/null 2>&1; then
+  echo "installing schemathesis into $(dirname "$(dirname "$VIGIL_SCHEMATHESIS")")"
+  python3 -m venv "$(dirname "$(dirname "$VIGIL_SCHEMATHESIS")")"
+  "$(dirname "$VIGIL_SCHEMATHESIS")/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
+fi
+
+# PostgreSQL: the store, platform and server tests run on it as well as on SQLite
+# (VIGIL_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  $sudo pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 
 # cargo-audit, for the cross-check of RustSec findings (built from crates.io).

@@ -138,26 +138,36 @@ impl RootFs {
     pub fn stream(&self, path: &str) -> Result<Option<Box<dyn BufRead + Send + '_>>> {
         let Some(real) = self.resolve(path)? else { return Ok(None) };
         match &self.backend {
-            Backend::Dir(root) => {
-                let host = Self::host(root, &real);
-                let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
-                if !meta.is_file() {
-                    return Ok(None);
+            Backend::Dir(root) => match self.host_file(root, path, &real)? {
+                Some((file, _)) => {
+                    Ok(Some(Box::new(std::io::BufReader::with_capacity(1 << 18, file.take(self.max_file_bytes)))))
                 }
-                if meta.len() > self.max_file_bytes {
-                    return Err(Error::Path {
-                        path: path.to_owned(),
-                        message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
-                    });
-                }
-                let file = std::fs::File::open(&host).map_err(|source| Error::Io { path: host, source })?;
-                Ok(Some(Box::new(std::io::BufReader::with_capacity(1 << 18, file.take(self.max_file_bytes)))))
-            }
+                None => Ok(None),
+            },
             Backend::Image(_) => match self.image_data(path, &real)? {
                 Some(data) => Ok(Some(Box::new(std::io::Cursor::new(Shared(data))))),
                 None => Ok(None),
             },
         }
+    }
+
+    /// The directory's regular file `real` (`path` as asked, for messages),
+    /// open, with its size; `None` when it is not a regular file, an error
+    /// when it is over the size cap.
+    fn host_file(&self, root: &Path, path: &str, real: &str) -> Result<Option<(std::fs::File, u64)>> {
+        let host = Self::host(root, real);
+        let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        if meta.len() > self.max_file_bytes {
+            return Err(Error::Path {
+                path: path.to_owned(),
+                message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
+            });
+        }
+        let file = std::fs::File::open(&host).map_err(|source| Error::Io { path: host, source })?;
+        Ok(Some((file, meta.len())))
     }
 
     /// The kept contents of the image file `real` (`path` as asked, for messages).
@@ -183,21 +193,11 @@ impl RootFs {
         let Some(real) = self.resolve(path)? else { return Ok(None) };
         match &self.backend {
             Backend::Dir(root) => {
-                let host = Self::host(root, &real);
-                let meta = std::fs::metadata(&host).map_err(|source| Error::Io { path: host.clone(), source })?;
-                if !meta.is_file() {
-                    return Ok(None);
-                }
-                if meta.len() > self.max_file_bytes {
-                    return Err(Error::Path {
-                        path: path.to_owned(),
-                        message: format!("{} bytes is over the {} byte limit", meta.len(), self.max_file_bytes),
-                    });
-                }
-                let mut data = Vec::with_capacity(meta.len() as usize);
-                std::fs::File::open(&host)
-                    .and_then(|f| f.take(self.max_file_bytes + 1).read_to_end(&mut data))
-                    .map_err(|source| Error::Io { path: host, source })?;
+                let Some((file, len)) = self.host_file(root, path, &real)? else { return Ok(None) };
+                let mut data = Vec::with_capacity(len as usize);
+                file.take(self.max_file_bytes + 1)
+                    .read_to_end(&mut data)
+                    .map_err(|source| Error::Io { path: Self::host(root, &real), source })?;
                 Ok(Some(data))
             }
             Backend::Image(_) => Ok(self.image_data(path, &real)?.map(|data| data.as_ref().clone())),

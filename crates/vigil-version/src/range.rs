@@ -134,10 +134,40 @@ pub fn evaluate(scheme: Scheme, events: &[Event], version: &str) -> Decision {
     if in_order {
         walk(scheme, events.len(), |i| &events[i], version)
     } else {
-        let mut sorted: Vec<&Event> = events.iter().collect();
-        sorted.sort_by(|a, b| cmp_event(scheme, a, b));
+        let sorted = sort_events(scheme, events);
         walk(scheme, sorted.len(), |i| sorted[i], version)
     }
+}
+
+/// A stable merge sort of the events. The standard library's sorts may panic
+/// when the comparison is not a total order, and some schemes are not one on
+/// every input (Maven itself has cycles: `2.9.0.RC1` < `2.9` < `2.9-1` <
+/// `2.9.0.RC1`); an advisory file must never make the scanner panic.
+fn sort_events(scheme: Scheme, events: &[Event]) -> Vec<&Event> {
+    let mut items: Vec<&Event> = events.iter().collect();
+    let mut merged = Vec::with_capacity(items.len());
+    let mut width = 1;
+    while width < items.len() {
+        merged.clear();
+        for chunk in items.chunks(2 * width) {
+            let (left, right) = chunk.split_at(width.min(chunk.len()));
+            let (mut i, mut j) = (0, 0);
+            while i < left.len() && j < right.len() {
+                if cmp_event(scheme, right[j], left[i]).is_lt() {
+                    merged.push(right[j]);
+                    j += 1;
+                } else {
+                    merged.push(left[i]);
+                    i += 1;
+                }
+            }
+            merged.extend_from_slice(&left[i..]);
+            merged.extend_from_slice(&right[j..]);
+        }
+        std::mem::swap(&mut items, &mut merged);
+        width *= 2;
+    }
+    items
 }
 
 /// The evaluation proper, over `len` events in sorted order.
@@ -236,5 +266,22 @@ mod tests {
         let r = ev(&[("introduced", "0"), ("fixed", "1:1.0-1")]);
         assert!(evaluate(Scheme::Dpkg, &r, "0~~").is_affected());
         assert_eq!(evaluate(Scheme::Dpkg, &r, "1:1.0-1").describe("1:1.0-1"), "1:1.0-1 >= fixed 1:1.0-1");
+    }
+
+    #[test]
+    fn events_in_a_cycle_are_sorted_without_a_panic() {
+        // Maven's own order is cyclic here; a hostile advisory lists such
+        // events many times, out of order.
+        let cycle = ["2.9-1", "2.9.0.RC1", "2.9"];
+        let spec: Vec<(&str, &str)> =
+            (0..300).map(|i| (if i % 2 == 0 { "fixed" } else { "introduced" }, cycle[(i * 7) % 3])).collect();
+        let r = ev(&spec);
+        let sorted = sort_events(Scheme::Maven, &r);
+        assert_eq!(sorted.len(), r.len());
+        evaluate(Scheme::Maven, &r, "2.9");
+        // On a total order the merge sort sorts.
+        let r = ev(&[("fixed", "3.0.0"), ("introduced", "1.0.0"), ("fixed", "1.5.0"), ("introduced", "2.0.0")]);
+        let versions: Vec<&str> = sort_events(Scheme::Semver, &r).iter().map(|e| e.version()).collect();
+        assert_eq!(versions, ["1.0.0", "1.5.0", "2.0.0", "3.0.0"]);
     }
 }

@@ -3,9 +3,12 @@
 //! values to bind to them. No value from the query is ever written into the
 //! SQL text.
 //!
-//! Every comparison is wrapped in `COALESCE((...), FALSE)`, so a missing
-//! value makes a comparison false rather than unknown: `not triage:x`
-//! keeps the rows whose triage is not set.
+//! A missing value makes a comparison false rather than unknown: whatever
+//! is negated (`not ...`, `!=`) is wrapped in `COALESCE((...), FALSE)` first,
+//! so `not triage:x` keeps the rows whose triage is not set. Comparisons
+//! outside a negation stay bare (an unknown there filters the row out, as
+//! false would, since `AND` and `OR` cannot turn an unknown into true), so
+//! the database can answer them from an index.
 
 use crate::catalog::{Catalog, Field, Kind, Target};
 use crate::error::Error;
@@ -112,7 +115,7 @@ impl Compiler<'_> {
             Expr::All => "TRUE".to_string(),
             Expr::And(parts) => self.join(parts, " AND ")?,
             Expr::Or(parts) => self.join(parts, " OR ")?,
-            Expr::Not(inner) => format!("NOT ({})", self.expr(inner)?),
+            Expr::Not(inner) => format!("NOT COALESCE(({}), FALSE)", self.expr(inner)?),
             Expr::Compare(c) => self.comparison(c)?,
         })
     }
@@ -136,8 +139,7 @@ impl Compiler<'_> {
             Some(sql) => sql.replace("{key}", key.as_deref().unwrap_or("NULL")).replace("{cond}", &condition),
             None => condition,
         };
-        let leaf = format!("COALESCE(({condition}), FALSE)");
-        Ok(if c.op == Op::Ne { format!("NOT {leaf}") } else { leaf })
+        Ok(if c.op == Op::Ne { format!("NOT COALESCE(({condition}), FALSE)") } else { condition })
     }
 
     /// The condition `column op values` for a field of the given kind.
@@ -451,9 +453,9 @@ mod tests {
         let c = sql("severity:critical and tag:prod and package.name:openssl and not status:fixed");
         assert_eq!(
             c.condition,
-            "(COALESCE((f.severity = $1), FALSE) AND COALESCE((EXISTS (SELECT 1 FROM asset_tags t WHERE \
-             t.asset_id = f.asset_id AND t.name = $2)), FALSE) AND COALESCE((f.package_name = $3), FALSE) AND \
-             NOT (COALESCE((f.status = $4), FALSE)))"
+            "(f.severity = $1 AND EXISTS (SELECT 1 FROM asset_tags t WHERE \
+             t.asset_id = f.asset_id AND t.name = $2) AND f.package_name = $3 AND \
+             NOT COALESCE((f.status = $4), FALSE))"
         );
         assert_eq!(
             c.params,
@@ -464,7 +466,7 @@ mod tests {
     #[test]
     fn ordered_words_compare_by_rank() {
         let c = sql("severity>=HIGH");
-        assert_eq!(c.condition, "COALESCE((f.severity >= $1), FALSE)");
+        assert_eq!(c.condition, "f.severity >= $1");
         assert_eq!(c.params, [Param::Int(3)]);
         assert_eq!(sql("severity in (low, critical)").params, [Param::Int(1), Param::Int(4)]);
     }
@@ -472,7 +474,7 @@ mod tests {
     #[test]
     fn prefixes_are_ranges_and_quotes_are_literal() {
         let c = sql("package.name:open*");
-        assert_eq!(c.condition, "COALESCE(((f.package_name >= $1 AND f.package_name < $2)), FALSE)");
+        assert_eq!(c.condition, "(f.package_name >= $1 AND f.package_name < $2)");
         assert_eq!(c.params, [Param::Text("open".into()), Param::Text("opeo".into())]);
         assert_eq!(sql("package.name:\"a*\"").params, [Param::Text("a*".into())]);
         assert!(err("package.name:a*b").message.contains("trailing"));
@@ -489,19 +491,19 @@ mod tests {
         let c = sql("label.env in (prod, stage*)");
         assert_eq!(
             c.condition,
-            "COALESCE((EXISTS (SELECT 1 FROM labels l WHERE l.asset_id = f.asset_id AND l.key = $1 AND \
-             (l.value = $2 OR (l.value >= $3 AND l.value < $4)))), FALSE)"
+            "EXISTS (SELECT 1 FROM labels l WHERE l.asset_id = f.asset_id AND l.key = $1 AND \
+             (l.value = $2 OR (l.value >= $3 AND l.value < $4)))"
         );
         assert_eq!(c.params[0], Param::Text("env".into()));
     }
 
     #[test]
     fn ages_dates_and_instants() {
-        assert_eq!(sql("first_seen<30d").condition, "COALESCE((f.first_seen > $1), FALSE)");
+        assert_eq!(sql("first_seen<30d").condition, "f.first_seen > $1");
         assert_eq!(sql("first_seen<30d").params, [Param::Int(NOW - 30 * 86_400)]);
-        assert_eq!(sql("first_seen>2w").condition, "COALESCE((f.first_seen < $1), FALSE)");
+        assert_eq!(sql("first_seen>2w").condition, "f.first_seen < $1");
         let day = sql("first_seen:2024-02-29");
-        assert_eq!(day.condition, "COALESCE(((f.first_seen >= $1 AND f.first_seen < $2)), FALSE)");
+        assert_eq!(day.condition, "(f.first_seen >= $1 AND f.first_seen < $2)");
         assert_eq!(day.params, [Param::Int(1_709_164_800), Param::Int(1_709_251_200)]);
         assert_eq!(sql("first_seen>2024-02-29").params, [Param::Int(1_709_251_200)]);
         assert_eq!(sql("first_seen>=2024-02-29T23:59:59Z").params, [Param::Int(1_709_251_199)]);
@@ -531,7 +533,7 @@ mod tests {
     #[test]
     fn placeholders_start_where_asked() {
         let c = compile(&parse("severity:high kev:true").unwrap(), &CATALOG, 3, NOW).unwrap();
-        assert_eq!(c.condition, "(COALESCE((f.severity = $3), FALSE) AND COALESCE((f.kev = $4), FALSE))");
+        assert_eq!(c.condition, "(f.severity = $3 AND f.kev = $4)");
         assert_eq!(sql("").condition, "TRUE");
     }
 

@@ -9,12 +9,20 @@ use crate::{Backend, Result, Store};
 
 /// `(version, description, SQLite DDL, PostgreSQL DDL)`, oldest first.
 /// Adding a migration is one row here and one file per backend.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "platform",
-    include_str!("../migrations/sqlite/0001_platform.sql"),
-    include_str!("../migrations/postgres/0001_platform.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "platform",
+        include_str!("../migrations/sqlite/0001_platform.sql"),
+        include_str!("../migrations/postgres/0001_platform.sql"),
+    ),
+    (
+        2,
+        "list order",
+        include_str!("../migrations/sqlite/0002_list_order.sql"),
+        include_str!("../migrations/postgres/0002_list_order.sql"),
+    ),
+];
 
 /// Applies the migrations that have not run yet. On PostgreSQL, sqlx holds
 /// an advisory lock meanwhile, so nodes starting together apply them once.

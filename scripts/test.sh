@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: installs the tools the tests
 # use as oracles (dpkg, Debian's python3-rpm and python3-packaging,
 # docker-registry, skopeo and podman for registry and engine sources, golang-go, ruby, elixir,
-# conan from PyPI, the
+# OpenSCAP with Debian's ComplianceAsCode content, conan from PyPI, checkov and detect-secrets
+# (each in its own virtual environment), the
 # CycloneDX and SPDX validators and jsonschema from PyPI, cargo-audit from
 # crates.io; a real Debian rootfs and images built with mmdebstrap and
 # podman), then checks formatting and
@@ -39,6 +40,9 @@ command -v elixir >/dev/null 2>&1 || missing+=(elixir)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# OpenSCAP and Debian's ComplianceAsCode content, the oracle for the compliance checks.
+command -v oscap-chroot >/dev/null 2>&1 || missing+=(openscap-scanner openscap-utils)
+[ -s /usr/share/xml/scap/ssg/content/ssg-debian11-oval.xml ] || missing+=(ssg-debian)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing test oracles: ${missing[*]}"
   $sudo apt-get update -qq
@@ -66,6 +70,21 @@ if ! "$VIGIL_SCHEMATHESIS" --version >/dev/null 2>&1; then
   echo "installing schemathesis into $(dirname "$(dirname "$VIGIL_SCHEMATHESIS")")"
   python3 -m venv "$(dirname "$(dirname "$VIGIL_SCHEMATHESIS")")"
   "$(dirname "$VIGIL_SCHEMATHESIS")/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
+fi
+
+# Checkov (misconfiguration oracle) and Yelp's detect-secrets (secret oracle), each in a virtual
+# environment of its own: Checkov pins versions (packaging and more) that would break the oracles above.
+export VIGIL_CHECKOV="${VIGIL_CHECKOV:-/var/tmp/vigil-checkov/bin/checkov}"
+if ! "$VIGIL_CHECKOV" --version >/dev/null 2>&1; then
+  echo "installing checkov into $(dirname "$(dirname "$VIGIL_CHECKOV")")"
+  python3 -m venv "$(dirname "$(dirname "$VIGIL_CHECKOV")")"
+  "$(dirname "$VIGIL_CHECKOV")/pip" install --quiet --disable-pip-version-check 'checkov>=3,<4'
+fi
+export VIGIL_DETECT_SECRETS="${VIGIL_DETECT_SECRETS:-/var/tmp/vigil-detect-secrets/bin/detect-secrets}"
+if ! "$VIGIL_DETECT_SECRETS" --version >/dev/null 2>&1; then
+  echo "installing detect-secrets into $(dirname "$(dirname "$VIGIL_DETECT_SECRETS")")"
+  python3 -m venv "$(dirname "$(dirname "$VIGIL_DETECT_SECRETS")")"
+  "$(dirname "$VIGIL_DETECT_SECRETS")/pip" install --quiet --disable-pip-version-check 'detect-secrets>=1.5,<2'
 fi
 
 # PostgreSQL: the store, platform and server tests run on it as well as on SQLite

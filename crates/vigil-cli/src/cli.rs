@@ -24,6 +24,8 @@ const EXAMPLES: &str = "Examples:
   vigil scan app.tar --format sarif=vigil.sarif --format table
   vigil sbom ./rootfs --format spdx --output sbom.spdx.json
   vigil explain CVE-2021-3156 ./rootfs         why an advisory does or does not match
+  vigil comply ./rootfs --policy debian        hardening checks of a root filesystem
+  vigil scan . --scanners vuln,config,secret   vulnerabilities, misconfigurations and secrets
   vigil completions bash > ~/.local/share/bash-completion/completions/vigil";
 
 /// The `vigil` command line.
@@ -61,6 +63,9 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Explain why an advisory does or does not match a target
     Explain(ExplainArgs),
+    /// Check an image, root filesystem or repository against compliance policies, for
+    /// misconfigured Dockerfiles, Kubernetes manifests and compose files, and for leaked secrets
+    Comply(Box<ComplyArgs>),
     /// The image layer cache
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -211,10 +216,118 @@ pub struct ScanArgs {
     /// OpenVEX document whose not_affected and fixed statements suppress findings (repeatable)
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// What to look for (comma-separated): vuln (known vulnerabilities), config (compliance
+    /// policies and misconfigurations), secret (leaked credentials)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "vuln", value_name = "SCANNER,...")]
+    pub scanners: Vec<ScannerArg>,
+    #[command(flatten, next_help_heading = "Configuration and secret checks")]
+    pub checks: ChecksArgs,
     #[command(flatten, next_help_heading = "Image targets")]
     pub image: ImageArgs,
     #[command(flatten, next_help_heading = "Upload to a Vigil server")]
     pub upload: crate::cli_platform::UploadArgs,
+}
+
+/// One scanner of `--scanners`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScannerArg {
+    /// Known vulnerabilities of the packages found
+    Vuln,
+    /// Compliance policies and misconfigurations (Dockerfile, Kubernetes, compose)
+    Config,
+    /// Leaked credentials
+    Secret,
+}
+
+impl ScannerArg {
+    /// The name results carry (`config`, `secret`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ScannerArg::Vuln => "vuln",
+            ScannerArg::Config => "config",
+            ScannerArg::Secret => "secret",
+        }
+    }
+}
+
+/// How configuration, compliance and secret checks run (`scan`, `comply`).
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    /// Compliance policy: a built-in name (debian, rhel, alpine) or a YAML file, which may
+    /// extend a built-in one (repeatable) [default: the built-in policies for the target's OS]
+    #[arg(long = "policy", value_name = "NAME|FILE")]
+    pub policies: Vec<String>,
+    /// Allow-lists and entropy thresholds for secret detection (YAML)
+    #[arg(long, value_name = "FILE")]
+    pub secret_config: Option<PathBuf>,
+    /// Largest file read for misconfigurations and secrets, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 8)]
+    pub max_check_file_mib: u64,
+}
+
+/// `vigil comply` flags.
+#[derive(Debug, Args)]
+pub struct ComplyArgs {
+    /// A container image (archive, OCI layout, registry reference), a root filesystem or a
+    /// repository directory
+    pub target: String,
+    /// What to check (comma-separated): config (compliance policies and misconfigurations),
+    /// secret (leaked credentials)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "config", value_name = "SCANNER,...")]
+    pub scanners: Vec<ScannerArg>,
+    #[command(flatten)]
+    pub checks: ChecksArgs,
+    /// Output format, repeatable; FORMAT=FILE writes that format to FILE
+    /// (table, json, sarif, junit, markdown) [default: table]
+    #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_comply_output)]
+    pub format: Vec<ComplyOutput>,
+    /// Write the format given without =FILE to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when a failed check, misconfiguration or secret of this severity or higher is found
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// Ignore file: entries name a check or rule id (and optionally a path prefix), with a reason
+    /// and an expiry [default: .vigilignore.yaml in the current directory, when present]
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Image targets")]
+    pub image: ImageArgs,
+    #[command(flatten, next_help_heading = "Upload to a Vigil server")]
+    pub upload: crate::cli_platform::UploadArgs,
+}
+
+/// `--format` of `vigil comply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ComplyFormatArg {
+    /// A table for people
+    Table,
+    /// The versioned JSON report
+    Json,
+    /// SARIF 2.1.0 with file and line locations
+    Sarif,
+    /// JUnit XML: a test case per check and per issue
+    Junit,
+    /// Markdown (pull-request comments)
+    Markdown,
+}
+
+/// One `--format FORMAT[=FILE]` of `vigil comply`.
+#[derive(Debug, Clone)]
+pub struct ComplyOutput {
+    /// The format.
+    pub format: ComplyFormatArg,
+    /// Where to write it; standard output (or `--output`) when absent.
+    pub file: Option<PathBuf>,
+}
+
+fn parse_comply_output(s: &str) -> Result<ComplyOutput, String> {
+    let (name, file) = match s.split_once('=') {
+        Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
+        Some(_) => return Err(format!("{s}: FORMAT=FILE needs a file name")),
+        None => (s, None),
+    };
+    Ok(ComplyOutput { format: ComplyFormatArg::from_str(name, true)?, file })
 }
 
 /// `--format` of `vigil scan`.

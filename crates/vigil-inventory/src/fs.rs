@@ -232,6 +232,26 @@ impl RootFs {
         }
     }
 
+    /// The mode (type and permission bits), owner and group of what `path`
+    /// names once its links are followed inside the root; `None` when it does
+    /// not exist. Images do not record modes and owners here, so asking an
+    /// image is an error that says so.
+    pub fn metadata(&self, path: &str) -> Result<Option<Metadata>> {
+        let Some(real) = self.resolve(path)? else { return Ok(None) };
+        match &self.backend {
+            Backend::Dir(root) => {
+                use std::os::unix::fs::MetadataExt;
+                let host = Self::host(root, &real);
+                let meta = std::fs::symlink_metadata(&host).map_err(|source| Error::Io { path: host, source })?;
+                Ok(Some(Metadata { path: real, mode: meta.mode(), uid: meta.uid(), gid: meta.gid(), size: meta.len() }))
+            }
+            Backend::Image(_) => Err(Error::Path {
+                path: path.to_owned(),
+                message: "file modes and owners are not recorded for image targets".into(),
+            }),
+        }
+    }
+
     /// The layer a path came from, for image targets.
     pub fn layer(&self, path: &str) -> Option<String> {
         let Backend::Image(tree) = &self.backend else { return None };
@@ -324,6 +344,21 @@ impl RootFs {
             }
         }
     }
+}
+
+/// What [`RootFs::metadata`] tells of a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// The path once its links are followed (absolute inside the root).
+    pub path: String,
+    /// `st_mode`: file type and permission bits.
+    pub mode: u32,
+    /// Owner's user id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Size in bytes.
+    pub size: u64,
 }
 
 /// An image file's shared contents, read through a cursor without a copy.

@@ -49,6 +49,21 @@ pub struct Options {
     pub registry: vigil_image::registry::RegistryOptions,
     /// Told of each image layer read, if anyone is listening.
     pub progress: Option<std::sync::Arc<dyn vigil_core::progress::Progress>>,
+    /// Files other scanners read, kept from image layers too, and where the
+    /// image's file view is handed over once read.
+    pub extra: Option<Extra>,
+}
+
+/// What a scanner besides the catalogers needs of an image (configuration
+/// and secret checks): the contents of more files, and the file view itself.
+#[derive(Clone)]
+pub struct Extra {
+    /// Names `wanted`: changes whenever it would answer differently (part of the layer cache key).
+    pub id: String,
+    /// Whether the contents of the file at this absolute path are kept.
+    pub wanted: std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Receives the image's file view once its layers are merged.
+    pub view: std::sync::Arc<std::sync::Mutex<Option<RootFs>>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -61,6 +76,7 @@ impl std::fmt::Debug for Options {
             .field("layer_cache", &self.layer_cache)
             .field("registry", &self.registry)
             .field("progress", &self.progress.is_some())
+            .field("extra", &self.extra.as_ref().map(|e| &e.id))
             .finish()
     }
 }
@@ -76,6 +92,7 @@ impl Default for Options {
             layer_cache: None,
             registry: Default::default(),
             progress: None,
+            extra: None,
         }
     }
 }
@@ -228,9 +245,9 @@ pub fn inventory_image_named(
     name: Option<&str>,
     options: &Options,
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
-    let id = selection_id(options);
-    let (tree, info) = vigil_image::open_named(path, name, &selection(&id), &options.image_options())
-        .map_err(|e| error::image_error(&path.display().to_string(), e))?;
+    let (tree, info) =
+        with_selection(options, |selection| vigil_image::open_named(path, name, selection, &options.image_options()))
+            .map_err(|e| error::image_error(&path.display().to_string(), e))?;
     let target = match name {
         Some(name) => format!("{}:{name}", path.display()),
         None => path.display().to_string(),
@@ -244,10 +261,10 @@ pub fn inventory_registry(
     reference: &vigil_image::registry::Reference,
     options: &Options,
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
-    let id = selection_id(options);
-    let selection = selection(&id);
-    let (tree, info) = vigil_image::registry::pull(reference, &options.registry, &selection, &options.image_options())
-        .map_err(|e| error::image_error(&reference.to_string(), e))?;
+    let (tree, info) = with_selection(options, |selection| {
+        vigil_image::registry::pull(reference, &options.registry, selection, &options.image_options())
+    })
+    .map_err(|e| error::image_error(&reference.to_string(), e))?;
     let (mut inventory, info) = image_inventory(tree, info, reference.to_string(), options);
     if let Some(image) = &mut inventory.image {
         image.repository = Some(format!("{}/{}", reference.registry, reference.repository));
@@ -255,10 +272,14 @@ pub fn inventory_registry(
     Ok((inventory, info))
 }
 
-/// What images keep: the files catalogers read, and the metadata of binaries.
-fn selection(id: &str) -> vigil_image::Selection<'_> {
+/// Calls `read` with what images keep: the files catalogers (and the
+/// `extra` scanners of `options`) read, and the metadata of binaries.
+fn with_selection<T>(options: &Options, read: impl FnOnce(&vigil_image::Selection<'_>) -> T) -> T {
+    let id = selection_id(options);
+    let extra = options.extra.as_ref().map(|e| std::sync::Arc::clone(&e.wanted));
+    let keep = move |path: &str| wanted(path) || extra.as_ref().is_some_and(|w| w(path));
     let sniffer = vigil_image::Sniffer { bytes: catalogers::binary::sniff, file: catalogers::binary::sniff_file };
-    vigil_image::Selection { wanted: &wanted, sniff: Some(sniffer), id }
+    read(&vigil_image::Selection { wanted: &keep, sniff: Some(sniffer), id: &id })
 }
 
 /// The inventory of an image in a local Docker or Podman engine, exported through its API.
@@ -267,9 +288,8 @@ pub fn inventory_engine(
     name: &str,
     options: &Options,
 ) -> Result<(Inventory, vigil_image::ImageInfo)> {
-    let id = selection_id(options);
-    let (tree, info) =
-        engine.open(name, &selection(&id), &options.image_options()).map_err(|e| error::image_error(name, e))?;
+    let (tree, info) = with_selection(options, |selection| engine.open(name, selection, &options.image_options()))
+        .map_err(|e| error::image_error(name, e))?;
     Ok(image_inventory(tree, info, name.to_owned(), options))
 }
 
@@ -277,9 +297,10 @@ pub fn inventory_engine(
 /// engine that has it; `None` when none does (or none runs).
 pub fn inventory_local_image(name: &str, options: &Options) -> Result<Option<(Inventory, vigil_image::ImageInfo)>> {
     use vigil_image::engine::{Engine, Kind};
-    let id = selection_id(options);
-    let found = Engine::open_any(&[Kind::Docker, Kind::Podman], name, &selection(&id), &options.image_options())
-        .map_err(|e| error::image_error(name, e))?;
+    let found = with_selection(options, |selection| {
+        Engine::open_any(&[Kind::Docker, Kind::Podman], name, selection, &options.image_options())
+    })
+    .map_err(|e| error::image_error(name, e))?;
     Ok(found.map(|(tree, info)| image_inventory(tree, info, name.to_owned(), options)))
 }
 
@@ -288,12 +309,13 @@ fn selection_id(options: &Options) -> String {
     let catalogers: Vec<&str> = CATALOGERS.iter().map(|c| c.id).collect();
     let formats: Vec<&str> = catalogers::lang::FORMATS.iter().map(|f| f.id).collect();
     format!(
-        "vigil-inventory {} selection {SELECTION_REVISION} catalogers {} formats {} binaries {} max {}",
+        "vigil-inventory {} selection {SELECTION_REVISION} catalogers {} formats {} binaries {} max {}{}",
         env!("CARGO_PKG_VERSION"),
         catalogers.join(","),
         formats.join(","),
         catalogers::binary::kind_ids().join(","),
-        options.max_file_bytes
+        options.max_file_bytes,
+        options.extra.as_ref().map(|e| format!(" extra {}", e.id)).unwrap_or_default()
     )
 }
 
@@ -306,6 +328,11 @@ fn image_inventory(
 ) -> (Inventory, vigil_image::ImageInfo) {
     let fs = RootFs::image(std::sync::Arc::new(tree), options.max_file_bytes);
     let mut inventory = catalog(&fs, target);
+    if let Some(extra) = &options.extra
+        && let Ok(mut view) = extra.view.lock()
+    {
+        *view = Some(fs.clone());
+    }
     for p in &mut inventory.packages {
         p.location.layer = fs.layer(&p.location.path);
     }
@@ -357,7 +384,13 @@ fn tar_probe(file: std::fs::File) -> impl Iterator<Item = String> {
 /// The inventory of the root filesystem at `root`.
 pub fn inventory_dir(root: &Path, options: &Options) -> Result<Inventory> {
     let fs = RootFs::open(root, options.max_file_bytes)?;
-    Ok(finish(catalog(&fs, root.display().to_string())))
+    let inventory = catalog(&fs, root.display().to_string());
+    if let Some(extra) = &options.extra
+        && let Ok(mut view) = extra.view.lock()
+    {
+        *view = Some(fs);
+    }
+    Ok(finish(inventory))
 }
 
 /// Detects the OS and runs every cataloger over `fs`.

@@ -1,6 +1,7 @@
-//! The CI gate: what makes `vigil scan` exit with 1. Only vulnerabilities
-//! count (informational advisories never do), after every filter and
-//! suppression. `fail_on` is a severity threshold; a vulnerability whose
+//! The CI gate: what makes `vigil scan` exit with 1. Vulnerabilities count
+//! (informational advisories never do), after every filter and
+//! suppression, and so do configuration, compliance and secret issues at
+//! or above `fail_on` when those scanners ran. `fail_on` is a severity threshold; a vulnerability whose
 //! severity stays unknown (neither its record nor another record about the
 //! same CVE rates it) is below every threshold and fails the gate only with
 //! `fail_on_unknown`. `fail_on_missing_data` fails a scan that could not
@@ -37,6 +38,10 @@ impl Gate {
             let n = vulnerabilities().filter(|f| f.severity >= threshold && f.severity != Severity::Unknown).count();
             if n > 0 {
                 reasons.push(format!("{n} vulnerabilities at or above {threshold}"));
+            }
+            let issues = report.config.as_ref().map_or(0, |c| c.at_least(threshold));
+            if issues > 0 {
+                reasons.push(format!("{issues} configuration, compliance or secret issues at or above {threshold}"));
             }
         }
         if self.fail_on_unknown {

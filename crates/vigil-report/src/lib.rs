@@ -5,11 +5,15 @@
 //! [`ScanFormat`]), and the team's decisions that take findings out of a
 //! report: the ignore file and OpenVEX ([`policy`]).
 //!
+//! Configuration, compliance and secret results render through [`checks`],
+//! alone (`vigil comply`) or as the `config` section of a scan report.
+//!
 //! This crate renders; it scans and matches nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod gate;
 pub mod policy;
 mod sbom;

@@ -251,7 +251,14 @@ fn kind_of(inventory: &Inventory) -> &'static str {
 }
 
 /// Sends a scan to a server (`vigil scan --upload`); reports what it recorded.
-pub fn upload(args: &UploadArgs, inventory: &Inventory, findings: &[Value], quiet: bool) -> Result<()> {
+pub fn upload(
+    args: &UploadArgs,
+    inventory: &Inventory,
+    findings: &[Value],
+    results: &[Value],
+    covers: Option<&[String]>,
+    quiet: bool,
+) -> Result<()> {
     let Some(url) = &args.upload else { return Ok(()) };
     let token = args.token.as_deref().context("--upload needs --token (or VIGIL_TOKEN)")?;
     let mut labels = serde_json::Map::new();
@@ -265,7 +272,7 @@ pub fn upload(args: &UploadArgs, inventory: &Inventory, findings: &[Value], quie
     if !labels.is_empty() {
         asset["labels"] = Value::Object(labels);
     }
-    let body = json!({
+    let mut body = json!({
         "asset": asset,
         "tags": args.tags,
         "full": !args.partial,
@@ -273,6 +280,13 @@ pub fn upload(args: &UploadArgs, inventory: &Inventory, findings: &[Value], quie
         "inventory": inventory,
         "findings": findings,
     });
+    // Configuration and secret results, and the sources this scan covers (what it did not find is fixed).
+    if !results.is_empty() {
+        body["results"] = json!(results);
+    }
+    if let Some(covers) = covers {
+        body["covers"] = json!(covers);
+    }
     let result = Client::new(url, token).post("/api/v1/scans", &body)?;
     if !quiet {
         let counts = &result["counts"];

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod comply;
 pub mod db;
 pub mod explain;
 pub mod help;
@@ -35,6 +36,16 @@ pub fn layer_cache(dir: &CacheDirArg) -> Result<vigil_image::LayerCache> {
 /// oci-archive or OCI layout; a directory; a lockfile or SBOM) or, when no
 /// such path exists, an image reference pulled from its registry.
 pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Inventory> {
+    inventory_with(target, image, quiet, None)
+}
+
+/// Like [`inventory`], also keeping what `extra` scanners read and handing them the file view.
+pub fn inventory_with(
+    target: &str,
+    image: &ImageArgs,
+    quiet: bool,
+    extra: Option<vigil_inventory::Extra>,
+) -> Result<Inventory> {
     let options = vigil_inventory::Options {
         platform: image.platform.clone(),
         layer_cache: if image.no_cache { None } else { Some(layer_cache(&image.cache)?) },
@@ -51,6 +62,7 @@ pub fn inventory(target: &str, image: &ImageArgs, quiet: bool) -> Result<Invento
         max_file_bytes: image.max_file_mib.saturating_mul(1 << 20),
         max_image_bytes: image.max_image_mib.saturating_mul(1 << 20),
         max_image_entries: image.max_image_entries,
+        extra,
     };
     let path = Path::new(target);
     let engine_prefix = [("docker:", Kind::Docker), ("podman:", Kind::Podman)]

@@ -6,14 +6,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use vigil_core::severity::Severity;
 use vigil_match::{FixStatus, Kind};
 use vigil_report::gate::Gate;
 use vigil_report::policy::{self, Suppression};
 use vigil_report::{ScanFormat, ScanReport};
 use vigil_vulndb::Database;
 
-use crate::cli::{ScanArgs, ScanFormatArg, ScanOutput, SeverityArg};
+use crate::cli::{ScanArgs, ScanFormatArg, ScanOutput, ScannerArg};
 use crate::config::Config;
 use crate::progress::Bars;
 
@@ -61,21 +60,30 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::
     Ok(())
 }
 
+/// The ignore file given, else `.vigilignore.yaml` in the current directory when present.
+fn ignore_path(given: Option<&Path>) -> Option<&Path> {
+    let default = Path::new(".vigilignore.yaml");
+    given.or_else(|| default.is_file().then_some(default))
+}
+
+/// The rules of an ignore file (none without one).
+pub fn ignore_rules(path: Option<&Path>) -> Result<Vec<policy::IgnoreRule>> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            policy::parse_ignore_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Applies the ignore file and OpenVEX documents.
 fn apply_policy(
     args: &ScanArgs,
     findings: &mut Vec<vigil_match::Finding>,
     subject: &policy::Subject,
 ) -> Result<(Vec<Suppression>, Vec<String>)> {
-    let default = Path::new(".vigilignore.yaml");
-    let ignore_path = args.ignore_file.as_deref().or_else(|| default.is_file().then_some(default));
-    let rules = match ignore_path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            policy::parse_ignore_file(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
-        None => Vec::new(),
-    };
+    let rules = ignore_rules(ignore_path(args.ignore_file.as_deref()))?;
     let mut vex = Vec::new();
     for path in &args.vex {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -87,18 +95,33 @@ fn apply_policy(
 
 /// Scans the target; exit code 1 when `--fail-on` is reached.
 pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
-    let inventory = super::inventory(&args.target, &args.image, quiet)?;
+    let vulns = args.scanners.contains(&ScannerArg::Vuln);
+    let (inventory, checks) = if args.scanners.iter().any(|s| *s != ScannerArg::Vuln) {
+        let ignore = ignore_path(args.ignore_file.as_deref());
+        let (inventory, checks) =
+            super::comply::run(&args.target, &args.image, &args.checks, &args.scanners, ignore, quiet)?;
+        (inventory, Some(checks))
+    } else {
+        (super::inventory(&args.target, &args.image, quiet)?, None)
+    };
     if !quiet {
         for w in &inventory.warnings {
             eprintln!("warning: {w}");
         }
     }
-    let database = database(config, db, args.offline, quiet)?;
-    if !quiet && let Some(warning) = database.staleness_warning(config.max_age_days())? {
+    let database = if vulns { Some(database(config, db, args.offline, quiet)?) } else { None };
+    if !quiet
+        && let Some(database) = &database
+        && let Some(warning) = database.staleness_warning(config.max_age_days())?
+    {
         eprintln!("warning: {warning}");
     }
-    let mut findings = vigil_match::match_inventory(&database, &inventory)?;
-    let coverage = vigil_match::coverage(&database, &inventory)?;
+    let (mut findings, coverage) = match &database {
+        Some(database) => {
+            (vigil_match::match_inventory(database, &inventory)?, vigil_match::coverage(database, &inventory)?)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     if !quiet {
         for gap in coverage.iter().filter(|c| c.is_gap()) {
             eprintln!("warning: {}", gap.describe());
@@ -116,10 +139,14 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             eprintln!("warning: {n}");
         }
     }
-    let built = vigil_core::time::rfc3339(database.built_at()?);
+    let built = match &database {
+        Some(database) => vigil_core::time::rfc3339(database.built_at()?),
+        None => String::new(),
+    };
     let scanned_at = vigil_core::time::rfc3339(vigil_core::time::now_unix());
     let mut report = ScanReport::new(inventory, scanned_at, built, findings).with_coverage(coverage);
     report.suppressed = suppressed;
+    report.config = checks;
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
     } else {
@@ -151,15 +178,14 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     if args.upload.upload.is_some() {
         let findings: Vec<serde_json::Value> =
             report.findings.iter().filter_map(|f| serde_json::to_value(f).ok()).collect();
-        super::client::upload(&args.upload, &report.inventory, &findings, quiet)?;
+        let (results, mut covers) = report.config.as_ref().map(super::comply::results).unwrap_or_default();
+        if vulns {
+            covers.push("package".into());
+        }
+        super::client::upload(&args.upload, &report.inventory, &findings, &results, Some(&covers), quiet)?;
     }
     let gate = Gate {
-        fail_on: args.fail_on.map(|threshold| match threshold {
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
-        }),
+        fail_on: args.fail_on.map(super::comply::threshold),
         fail_on_unknown: args.fail_on_unknown,
         fail_on_missing_data: args.fail_on_missing_data,
     };

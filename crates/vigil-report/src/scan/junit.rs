@@ -105,5 +105,8 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
         }
         writeln!(out, "  </testsuite>")?;
     }
+    if let Some(config) = &report.config {
+        crate::checks::junit_suites(config, out)?;
+    }
     writeln!(out, "</testsuites>")
 }

@@ -94,6 +94,9 @@ pub struct ScanReport {
     pub coverage: Vec<Coverage>,
     /// Problems met while building the inventory.
     pub warnings: Vec<String>,
+    /// Configuration, compliance and secret results, when those scanners ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::checks::ChecksReport>,
     /// The whole inventory (for formats that carry it, such as CycloneDX).
     #[serde(skip)]
     pub inventory: Inventory,
@@ -155,6 +158,7 @@ impl ScanReport {
             suppressed: Vec::new(),
             coverage: Vec::new(),
             warnings: inventory.warnings.clone(),
+            config: None,
             inventory,
         }
     }
@@ -177,11 +181,23 @@ impl ScanReport {
 /// Writes `report` in `format`.
 pub fn write_scan(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        ScanFormat::Table { color } => table::write(report, out, color),
+        ScanFormat::Table { color } => {
+            table::write(report, out, color)?;
+            match &report.config {
+                Some(config) => {
+                    writeln!(out)?;
+                    crate::checks::table(config, out)
+                }
+                None => Ok(()),
+            }
+        }
         ScanFormat::Json => json::write(report, out),
         ScanFormat::Sarif => sarif::write(report, out),
         ScanFormat::Junit => junit::write(report, out),
-        ScanFormat::Markdown => markdown::write(report, out),
+        ScanFormat::Markdown => {
+            markdown::write(report, out)?;
+            report.config.as_ref().map_or(Ok(()), |config| crate::checks::markdown(config, out))
+        }
         ScanFormat::CycloneDx => cyclonedx::write(report, out),
     }
 }

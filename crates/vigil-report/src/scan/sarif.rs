@@ -84,7 +84,7 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
                 "severity": f.severity.as_str(), "severitySource": f.severity_source, "severityFrom": f.severity_from.as_ref().map(|s| &s.id)},
         }));
     }
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -107,5 +107,8 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
             "results": results,
         }],
     });
+    if let (Some(config), Some(runs)) = (&report.config, doc["runs"].as_array_mut()) {
+        runs.push(crate::checks::sarif_run(config));
+    }
     crate::write_json(&doc, out)
 }

@@ -89,11 +89,21 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// Serves the API on the generated fleet (no workers), for `wrk`: writes an admin token to a file.
+    Serve {
+        /// Address to listen on (127.0.0.1 only).
+        #[arg(long, default_value = "127.0.0.1:18080")]
+        listen: std::net::SocketAddr,
+        /// Where to write the token.
+        #[arg(long)]
+        token_file: PathBuf,
+    },
     /// Publishes another advisory database and times the re-match of every stored inventory.
     Rematch {
-        /// The advisory database to publish; its content must differ from the current one.
-        #[arg(long)]
-        vulndb: PathBuf,
+        /// Advisory databases: the first that differs from the current one is published
+        /// (give two to run the benchmark again and again).
+        #[arg(long, required = true)]
+        vulndb: Vec<PathBuf>,
         /// Workers claiming re-match jobs at once.
         #[arg(long, default_value_t = 1)]
         workers: usize,
@@ -123,6 +133,7 @@ async fn main() -> Result<()> {
         Command::Ingest { osv, packages, runs } => time_ingest(&platform, &osv, packages, runs).await,
         Command::Search { runs } => time_search(&platform, runs).await,
         Command::Rematch { vulndb, workers } => time_rematch(&platform, &vulndb, workers).await,
+        Command::Serve { listen, token_file } => serve(platform, listen, &token_file).await,
         Command::Vulndb { .. } => Ok(()),
     }
 }
@@ -175,6 +186,8 @@ async fn generate(
     for task in tasks {
         task.await??;
     }
+    // What the server's hourly `store.statistics` job does.
+    platform.store.refresh_statistics().await?;
     let total = read::count_findings(platform, &system, "").await?;
     println!(
         "generated {} assets in {:.1} s; the fleet holds {} assets and {total} findings",
@@ -216,6 +229,41 @@ async fn time_ingest(platform: &Platform, osv: &std::path::Path, packages: usize
     {
         println!("  {what:<26} {}", samples.summary());
     }
+    Ok(())
+}
+
+async fn serve(platform: Platform, listen: std::net::SocketAddr, token_file: &std::path::Path) -> Result<()> {
+    anyhow::ensure!(listen.ip().is_loopback(), "benchmarks listen on 127.0.0.1 only");
+    let system = Actor::system();
+    let users = read::users(&platform, &system).await?;
+    let user = match users.into_iter().find(|u| u.username == "bench-admin") {
+        Some(user) => user,
+        None => {
+            let new: admin::NewUser =
+                serde_json::from_value(serde_json::json!({"username": "bench-admin", "role": "admin"}))?;
+            admin::create_user(&platform, &system, &new).await?
+        }
+    };
+    let request: admin::NewTokenRequest =
+        serde_json::from_value(serde_json::json!({"name": "wrk", "expires_in_days": 1, "user_id": user.id}))?;
+    let token = admin::create_token(&platform, &system, &request).await?;
+    std::fs::write(token_file, &token.token)?;
+    let listener = std::net::TcpListener::bind(listen)?;
+    eprintln!("serving on http://{listen}");
+    let config = vigil_server::ServeConfig {
+        role: vigil_server::Role::Api,
+        tls: None,
+        worker: jobs::WorkerConfig {
+            owner: "bench".into(),
+            lease: Duration::from_secs(30),
+            idle: Duration::from_secs(1),
+            refresh_every: None,
+        },
+        workers: 0,
+        grace: Duration::from_secs(5),
+        max_upload: 256 << 20,
+    };
+    vigil_server::serve(platform, listener, config).await?;
     Ok(())
 }
 
@@ -307,10 +355,17 @@ where
     Ok(samples)
 }
 
-async fn time_rematch(platform: &Platform, file: &std::path::Path, workers: usize) -> Result<()> {
+async fn time_rematch(platform: &Platform, files: &[PathBuf], workers: usize) -> Result<()> {
     let began = Instant::now();
-    let (version, changed) = vulndb::publish(platform, file).await?;
-    anyhow::ensure!(changed, "{} is already the current advisory database; pass another one", file.display());
+    let mut published = None;
+    for file in files {
+        let (version, changed) = vulndb::publish(platform, file).await?;
+        if changed {
+            published = Some(version);
+            break;
+        }
+    }
+    let version = published.context("every database given is the current one; pass one that differs")?;
     let published = began.elapsed();
     let began = Instant::now();
     let run = vulndb::start_rematch(platform, &version, "benchmark").await?;

@@ -67,6 +67,11 @@ pub static KINDS: &[Kind] = &[
         max_attempts: 3,
         run: |p, _| Box::pin(async { crate::triage::expire(p).await.map(|_| ()) }),
     },
+    Kind {
+        name: "store.statistics",
+        max_attempts: 3,
+        run: |p, _| Box::pin(async { Ok(p.store.refresh_statistics().await?) }),
+    },
 ];
 
 /// Queues a job of a known kind.
@@ -109,6 +114,10 @@ async fn schedule(platform: &Platform, config: &WorkerConfig) -> Result<()> {
     let mut tx = platform.store.write().await?;
     if jobs::claim_slot(&mut tx, "triage.expire", now / 60).await? {
         enqueue(&mut tx, "triage.expire", serde_json::json!({}), Some("triage.expire".into()), None, now).await?;
+    }
+    // Hourly, once across all nodes: the planner's statistics (searches plan on them).
+    if jobs::claim_slot(&mut tx, "store.statistics", now / 3600).await? {
+        enqueue(&mut tx, "store.statistics", serde_json::json!({}), Some("store.statistics".into()), None, now).await?;
     }
     if let Some(every) = config.refresh_every {
         let period = every.as_secs().max(60) as i64;

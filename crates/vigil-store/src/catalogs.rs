@@ -1,5 +1,7 @@
 //! The query-language fields of each searchable table, and the SQL each
-//! stands for. Findings are searched as `findings f JOIN assets a`, assets
+//! stands for. A field of a related table is an uncorrelated `column IN
+//! (SELECT ...)`: the database builds the set once from an index rather
+//! than probing it once per candidate row. Findings are searched as `findings f JOIN assets a`, assets
 //! as `assets a`, the audit trail as `audit au`. `docs/QUERY.md` lists the
 //! same fields; a test keeps the two in step.
 
@@ -8,21 +10,21 @@ use vigil_query::{Catalog, Field, Kind, Target};
 use crate::model::{ASSET_KINDS, FIX_STATES, JUSTIFICATIONS, SEVERITIES, SOURCES, STATUSES, TRIAGE_STATES};
 
 const TAG: Target = Target::Within {
-    sql: "EXISTS (SELECT 1 FROM asset_tags qt JOIN tags qg ON qg.id = qt.tag_id WHERE qt.asset_id = a.id AND {cond})",
+    sql: "a.id IN (SELECT qt.asset_id FROM asset_tags qt JOIN tags qg ON qg.id = qt.tag_id WHERE {cond})",
     column: "qg.name",
 };
 const TEAM: Target =
-    Target::Within { sql: "EXISTS (SELECT 1 FROM teams qm WHERE qm.id = a.team_id AND {cond})", column: "qm.name" };
+    Target::Within { sql: "a.team_id IN (SELECT qm.id FROM teams qm WHERE {cond})", column: "qm.name" };
 const LABEL: Target = Target::Within {
-    sql: "EXISTS (SELECT 1 FROM asset_attributes ql WHERE ql.asset_id = a.id AND ql.name = 'label:' || {key} AND {cond})",
+    sql: "a.id IN (SELECT ql.asset_id FROM asset_attributes ql WHERE ql.name = 'label:' || {key} AND {cond})",
     column: "ql.value",
 };
 const HOSTNAME: Target = Target::Within {
-    sql: "EXISTS (SELECT 1 FROM asset_attributes qh WHERE qh.asset_id = a.id AND qh.name = 'hostname' AND {cond})",
+    sql: "a.id IN (SELECT qh.asset_id FROM asset_attributes qh WHERE qh.name = 'hostname' AND {cond})",
     column: "qh.value",
 };
 const ADDRESS: Target = Target::Within {
-    sql: "EXISTS (SELECT 1 FROM asset_attributes qd WHERE qd.asset_id = a.id AND qd.name = 'address' AND {cond})",
+    sql: "a.id IN (SELECT qd.asset_id FROM asset_attributes qd WHERE qd.name = 'address' AND {cond})",
     column: "qd.value",
 };
 
@@ -106,10 +108,7 @@ const FINDING_OWN: [Field; 26] = [
     Field::new(
         "advisory",
         Kind::Text,
-        Target::Within {
-            sql: "EXISTS (SELECT 1 FROM vuln_aliases qv WHERE qv.vuln_key = f.vuln_key AND {cond})",
-            column: "qv.id",
-        },
+        Target::Within { sql: "f.vuln_key IN (SELECT qv.vuln_key FROM vuln_aliases qv WHERE {cond})", column: "qv.id" },
         "any id or alias of the advisory (`CVE-2021-3156`, `DSA-4839-1`)",
     )
     .sortable("f.vuln_key"),
@@ -165,9 +164,8 @@ const fn concat_fields<const A: usize, const B: usize, const C: usize, const N: 
 
 static FINDING_FIELDS: [Field; 42] = concat_fields(FINDING_OWN, ASSET_PREFIXED, SHARED);
 
-const PACKAGE: &str = "EXISTS (SELECT 1 FROM inventory_packages qp WHERE qp.inventory = a.inventory AND {cond})";
-const OPEN_FINDING: &str =
-    "EXISTS (SELECT 1 FROM findings qf WHERE qf.asset_id = a.id AND qf.status <> 'fixed' AND {cond})";
+const PACKAGE: &str = "a.inventory IN (SELECT qp.inventory FROM inventory_packages qp WHERE {cond})";
+const OPEN_FINDING: &str = "a.id IN (SELECT qf.asset_id FROM findings qf WHERE qf.status <> 'fixed' AND {cond})";
 
 const ASSET_OWN: [Field; 9] = [
     Field::new("package.name", Kind::Text, Target::Within { sql: PACKAGE, column: "qp.name" }, "an installed package"),
@@ -205,8 +203,8 @@ const ASSET_OWN: [Field; 9] = [
         "finding.advisory",
         Kind::Text,
         Target::Within {
-            sql: "EXISTS (SELECT 1 FROM findings qf JOIN vuln_aliases qv ON qv.vuln_key = qf.vuln_key \
-                  WHERE qf.asset_id = a.id AND qf.status <> 'fixed' AND {cond})",
+            sql: "a.id IN (SELECT qf.asset_id FROM findings qf JOIN vuln_aliases qv ON qv.vuln_key = qf.vuln_key \
+                  WHERE qf.status <> 'fixed' AND {cond})",
             column: "qv.id",
         },
         "an advisory of an open finding",
@@ -239,10 +237,7 @@ static AUDIT_FIELDS: [Field; 8] = [
     Field::new(
         "team",
         Kind::Text,
-        Target::Within {
-            sql: "EXISTS (SELECT 1 FROM teams qm WHERE qm.id = au.team_id AND {cond})",
-            column: "qm.name",
-        },
+        Target::Within { sql: "au.team_id IN (SELECT qm.id FROM teams qm WHERE {cond})", column: "qm.name" },
         "the team the thing belongs to",
     ),
     Field::new("address", Kind::Text, Target::Column("au.address"), "the client's address"),

@@ -216,6 +216,20 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics, so searches keep their index
+    /// plans as tables grow (PostgreSQL `ANALYZE`, which autovacuum may be
+    /// configured not to run; SQLite `PRAGMA optimize`, which analyzes the
+    /// tables whose statistics are missing or stale).
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE",
+            Backend::Sqlite => "PRAGMA optimize = 0x10002",
+        };
+        let mut conn = self.read().await?;
+        sqlx::query(sql).execute(&mut *conn).await?;
+        Ok(())
+    }
+
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -44,6 +44,9 @@ pub struct Shape {
     pub affected_share: f64,
     /// Teams the assets are spread over.
     pub teams: usize,
+    /// Packages not at an affected version are at the newest fix (else at
+    /// any fix, which a later advisory often still affects).
+    pub newest_fix: bool,
 }
 
 /// The package URL type of an OSV ecosystem.
@@ -77,6 +80,8 @@ pub fn inventory(pool: &[PoolPackage], index: u64, shape: Shape, salt: u64) -> V
         let p = &pool[i];
         let version = if rng.chance(shape.affected_share) || p.fixed.is_empty() {
             &p.affected[rng.below(p.affected.len())]
+        } else if shape.newest_fix {
+            &p.fixed[p.fixed.len() - 1]
         } else {
             &p.fixed[rng.below(p.fixed.len())]
         };

@@ -127,7 +127,7 @@ async fn main() -> Result<()> {
     let platform = Platform::new(store, config);
     match cli.command {
         Command::Generate { vulndb, osv, assets, packages, affected_share, teams, concurrency } => {
-            let shape = Shape { packages, affected_share, teams };
+            let shape = Shape { packages, affected_share, teams, newest_fix: false };
             generate(&platform, &vulndb, &osv, assets, shape, concurrency).await
         }
         Command::Ingest { osv, packages, runs } => time_ingest(&platform, &osv, packages, runs).await,
@@ -200,7 +200,8 @@ async fn generate(
 
 async fn time_ingest(platform: &Platform, osv: &std::path::Path, packages: usize, runs: usize) -> Result<()> {
     let pool = pool::read(osv)?;
-    let shape = Shape { packages, affected_share: 0.25, teams: 1 };
+    // A service image: most packages current, a tenth at a version an advisory names.
+    let shape = Shape { packages, affected_share: 0.1, teams: 1, newest_fix: true };
     let system = Actor::system();
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     let (mut new, mut changed, mut unchanged) = (Samples::default(), Samples::default(), Samples::default());

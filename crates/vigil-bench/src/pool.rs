@@ -18,7 +18,7 @@ pub struct PoolPackage {
     pub name: String,
     /// Versions some advisory lists as affected (or introduces a range at).
     pub affected: Vec<String>,
-    /// Versions some advisory names as the fix.
+    /// Versions some advisory names as the fix, oldest first.
     pub fixed: Vec<String>,
 }
 
@@ -54,7 +54,10 @@ pub fn read(dir: &Path) -> Result<Vec<PoolPackage>> {
     for p in &mut pool {
         p.affected.sort();
         p.affected.dedup();
-        p.fixed.sort();
+        // Fixes in the ecosystem's own order: the last is the newest.
+        if let Some(scheme) = vigil_version::Scheme::for_ecosystem(&p.ecosystem) {
+            p.fixed.sort_by(|a, b| scheme.compare(a, b));
+        }
         p.fixed.dedup();
     }
     anyhow::ensure!(!pool.is_empty(), "no affected packages found under {}", dir.display());

@@ -21,6 +21,8 @@ const EXAMPLES: &str = "Examples:
   vigil db update                              fetch or refresh the advisory database
   vigil scan alpine:3.20                       an image: the local engine's copy, else the registry's
   vigil scan . --fail-on high                  gate a project in CI (exit code 1)
+  vigil scan . --baseline main.json --fail-on high --fail-on-new   fail only on what a change introduced
+  vigil diff main.json pr.json --format markdown                 a pull-request comment of what changed
   vigil scan app.tar --format sarif=vigil.sarif --format table
   vigil sbom ./rootfs --format spdx --output sbom.spdx.json
   vigil explain CVE-2021-3156 ./rootfs         why an advisory does or does not match
@@ -61,6 +63,8 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Find known vulnerabilities in an image, a directory or a lockfile
     Scan(Box<ScanArgs>),
+    /// Compare two scans (reports, or targets scanned now): packages and findings added and fixed
+    Diff(Box<DiffArgs>),
     /// Explain why an advisory does or does not match a target
     Explain(ExplainArgs),
     /// Check an image, root filesystem or repository against compliance policies, for
@@ -197,6 +201,18 @@ pub struct ScanArgs {
     /// Exit with code 1 when a vulnerability of unknown severity is found
     #[arg(long)]
     pub fail_on_unknown: bool,
+    /// An earlier Vigil JSON report (of the main branch, say) to mark each finding new, unchanged
+    /// or updated against, listing the baseline's findings no longer found as fixed; `server`
+    /// takes the asset's last scan from the Vigil server (--server, else --upload's URL)
+    #[arg(long, value_name = "FILE|server")]
+    pub baseline: Option<String>,
+    /// With --baseline: only vulnerabilities new since the baseline fail the run (those at or
+    /// above --fail-on, or of unknown severity with --fail-on-unknown; alone, any new one)
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+    /// The Vigil server of --baseline server [default: the URL of --upload]
+    #[arg(long, env = "VIGIL_SERVER", value_name = "URL")]
+    pub server: Option<String>,
     /// Exit with code 1 when some packages could not be checked: the database holds no
     /// advisories for their ecosystem (an OS release, a language), or Vigil cannot match the OS
     #[arg(long)]
@@ -328,6 +344,39 @@ fn parse_comply_output(s: &str) -> Result<ComplyOutput, String> {
         None => (s, None),
     };
     Ok(ComplyOutput { format: ComplyFormatArg::from_str(name, true)?, file })
+}
+
+/// `vigil diff` flags.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier side: a Vigil JSON report, or a target to scan now
+    pub old: String,
+    /// The later side: a Vigil JSON report, or a target to scan now
+    pub new: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not fetch an advisory database when a target needs one and there is none
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten, next_help_heading = "Image targets")]
+    pub image: ImageArgs,
+}
+
+/// `--format` of `vigil diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormatArg {
+    /// A table for people
+    Table,
+    /// The versioned JSON diff
+    Json,
+    /// Markdown (pull-request comments)
+    Markdown,
+    /// SARIF 2.1.0: the introduced findings, with baselineState
+    Sarif,
 }
 
 /// `--format` of `vigil scan`.

@@ -41,6 +41,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return commands::scan::scan(&config, &db, &args, cli.quiet);
         }
         Command::Comply(args) => return commands::comply::comply(&args, cli.quiet),
+        Command::Diff(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let db = config.db_path(cli.db_dir.as_deref())?;
+            commands::diff::diff(&config, &db, &args, cli.quiet)
+        }
         Command::Server(args) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

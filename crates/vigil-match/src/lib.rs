@@ -23,17 +23,21 @@
 //! [`coverage`] says, for every ecosystem of the inventory, whether the
 //! database holds advisories for it, so a scan without data never looks clean.
 //!
+//! [`identity`] says when findings of two scans are the same finding, for
+//! baselines and diffs here and for the server's finding lifecycle.
+//!
 //! This crate renders nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod coverage;
+pub mod identity;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigil_core::inventory::{Inventory, Package};
 use vigil_core::severity::Severity;
 use vigil_vulndb::evaluate::Evaluation;
@@ -43,7 +47,7 @@ use vigil_vulndb::{BorrowedSeverity, Candidate, Database};
 pub use coverage::{Coverage, CoverageKind, CoverageStatus, coverage};
 
 /// A vulnerability or an informational advisory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A vulnerability.
@@ -53,7 +57,7 @@ pub enum Kind {
 }
 
 /// Whether a fix exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FixStatus {
     /// A fixed version is published.
@@ -109,10 +113,38 @@ pub struct Finding {
     pub risk: f64,
     /// Every comparison that made it match.
     pub evaluation: Evaluation,
+    /// What it is next to a baseline (an earlier scan), when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A finding next to a baseline, in SARIF's words (`baselineState`); a
+/// baseline finding no longer found is listed apart, as fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineState {
+    /// Not in the baseline.
+    New,
+    /// In the baseline, at the same installed version.
+    Unchanged,
+    /// In the baseline, at another installed version (upgraded or
+    /// downgraded, and still affected).
+    Updated,
+}
+
+impl BaselineState {
+    /// The word reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Updated => "updated",
+        }
+    }
 }
 
 /// Another record that gave a finding its severity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeverityFrom {
     /// Its id (`GHSA-...`, `UBUNTU-CVE-...`).
     pub id: String,
@@ -238,6 +270,7 @@ fn finding(
         kev,
         epss,
         evaluation: c.evaluation,
+        baseline: None,
     })
 }
 

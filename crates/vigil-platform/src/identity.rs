@@ -1,67 +1,14 @@
-//! A finding's identity: (asset, advisory with its aliases merged,
-//! package, location). Two advisories that name each other (a GHSA and
-//! the PYSEC record aliasing the same CVE, a DSA and its upstream CVE) on
-//! the same package and file are one finding, filed under one key: the
-//! lowest CVE id among them, else the lowest GHSA id, else the lowest id.
-//! The installed version and the image layer are not part of the identity,
-//! so an upgrade that stays vulnerable, or a rebuilt image, keeps the finding.
+//! Observations of package findings, one per identity: (asset, advisory
+//! with its aliases merged, package, location), as
+//! [`vigil_match::identity`] defines it for the scanner's baselines too.
+//! The most severe member of a group speaks for it; fixes are pooled.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
+use vigil_match::identity::{hex, identity, merge_aliases, vuln_key};
 use vigil_match::{FixStatus, Kind};
 use vigil_store::findings::Observed;
-
-/// The key a group of ids is filed under.
-pub fn vuln_key(ids: &BTreeSet<String>) -> String {
-    let pick = |prefix: &str| ids.iter().filter(|i| i.starts_with(prefix)).min_by(|a, b| cve_order(a, b)).cloned();
-    pick("CVE-").or_else(|| pick("GHSA-")).or_else(|| ids.iter().next().cloned()).unwrap_or_default()
-}
-
-/// Orders CVE ids by year, then number (`CVE-2021-9999` before `CVE-2021-10000`).
-fn cve_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let parts = |s: &str| {
-        let mut it = s.splitn(3, '-').skip(1).map(|p| p.parse::<u64>().unwrap_or(u64::MAX));
-        (it.next().unwrap_or(0), it.next().unwrap_or(0))
-    };
-    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The identity of a package finding.
-pub fn identity(key: &str, ecosystem: &str, package: &str, location: &str) -> String {
-    let digest = Sha256::digest(format!("package\n{key}\n{ecosystem}\n{package}\n{location}").as_bytes());
-    hex(&digest[..16])
-}
-
-/// Disjoint sets over indices.
-struct UnionFind(Vec<usize>);
-
-impl UnionFind {
-    fn find(&mut self, i: usize) -> usize {
-        let mut root = i;
-        while self.0[root] != root {
-            root = self.0[root];
-        }
-        let mut i = i;
-        while self.0[i] != root {
-            let next = self.0[i];
-            self.0[i] = root;
-            i = next;
-        }
-        root
-    }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            self.0[a.max(b)] = a.min(b);
-        }
-    }
-}
 
 fn fix_word(status: FixStatus) -> &'static str {
     match status {
@@ -75,37 +22,19 @@ fn fix_word(status: FixStatus) -> &'static str {
 /// Informational advisories (RustSec `unmaintained`, ...) are not tracked.
 pub fn observe(findings: &[vigil_match::Finding]) -> Vec<Observed> {
     let vulns: Vec<&vigil_match::Finding> = findings.iter().filter(|f| f.kind == Kind::Vulnerability).collect();
-    // Group by package and location, then merge ids that name each other.
-    let mut by_place: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, f) in vulns.iter().enumerate() {
-        by_place.entry((&f.package.ecosystem, &f.package.name, &f.package.location.path)).or_default().push(i);
-    }
-    let mut sets = UnionFind((0..vulns.len()).collect());
-    for members in by_place.values() {
-        let mut owner: HashMap<&str, usize> = HashMap::new();
-        for &i in members {
-            for id in std::iter::once(&vulns[i].id).chain(&vulns[i].aliases) {
-                match owner.get(id.as_str()) {
-                    Some(&j) => sets.union(i, j),
-                    None => {
-                        owner.insert(id, i);
-                    }
-                }
-            }
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..vulns.len() {
-        groups.entry(sets.find(i)).or_default().push(i);
-    }
-    groups.values().map(|members| merge(members.iter().map(|&i| vulns[i]).collect())).collect()
+    let groups = merge_aliases(
+        &vulns,
+        |f| (f.package.ecosystem.as_str(), f.package.name.as_str(), f.package.location.path.as_str()),
+        |f| std::iter::once(&f.id).chain(&f.aliases).map(String::as_str).collect(),
+    );
+    groups.iter().map(|members| merge(members.iter().map(|&i| vulns[i]).collect())).collect()
 }
 
 /// One observation from findings that are the same vulnerability.
 fn merge(members: Vec<&vigil_match::Finding>) -> Observed {
     let ids: BTreeSet<String> =
         members.iter().flat_map(|f| std::iter::once(&f.id).chain(&f.aliases)).cloned().collect();
-    let key = vuln_key(&ids);
+    let key = vuln_key(ids.iter().map(String::as_str));
     // The most severe member speaks for the group; fixes are pooled.
     let lead = members
         .iter()
@@ -182,25 +111,4 @@ pub fn observed_hash(o: &Observed) -> String {
         o.details
     );
     hex(&Sha256::digest(text.as_bytes())[..16])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_prefer_cves_then_ghsas() {
-        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        assert_eq!(vuln_key(&set(&["PYSEC-2023-62", "GHSA-m2qf", "CVE-2023-30861"])), "CVE-2023-30861");
-        assert_eq!(vuln_key(&set(&["CVE-2021-10000", "CVE-2021-9999"])), "CVE-2021-9999");
-        assert_eq!(vuln_key(&set(&["RUSTSEC-2021-0003", "GHSA-xxxx"])), "GHSA-xxxx");
-        assert_eq!(vuln_key(&set(&["RUSTSEC-2021-0003"])), "RUSTSEC-2021-0003");
-    }
-
-    #[test]
-    fn identity_ignores_version_and_layer() {
-        assert_eq!(identity("CVE-1", "npm", "a", "/p"), identity("CVE-1", "npm", "a", "/p"));
-        assert_ne!(identity("CVE-1", "npm", "a", "/p"), identity("CVE-1", "npm", "a", "/q"));
-        assert_eq!(identity("CVE-1", "npm", "a", "/p").len(), 32);
-    }
 }

@@ -8,7 +8,9 @@
 //! [`plan`] decides, purely; [`apply`] writes the plan in the caller's
 //! transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use vigil_match::identity::{Tracked, pair};
 
 use vigil_store::Tx;
 use vigil_store::findings::{self, Change, Current, Observed};
@@ -49,39 +51,39 @@ pub struct Plan {
 
 /// Decides what `observed` changes among the `current` findings.
 pub fn plan(current: Vec<Current>, observed: Vec<Observed>, mode: Mode) -> Plan {
-    let by_identity: HashMap<&str, usize> = current.iter().enumerate().map(|(i, c)| (c.identity.as_str(), i)).collect();
-    let mut claimed: HashSet<usize> = HashSet::new();
+    // The same identity, or (an advisory that gained or lost an alias changes
+    // its key, and so its identity) the same package and file sharing an id.
+    let tracked_current: Vec<Tracked<'_>> = current
+        .iter()
+        .map(|c| Tracked {
+            identity: &c.identity,
+            place: Some((
+                c.ecosystem.as_deref().unwrap_or_default(),
+                c.package_name.as_deref().unwrap_or_default(),
+                &c.location,
+            )),
+            ids: c.vuln_ids.iter().map(String::as_str).collect(),
+        })
+        .collect();
+    let tracked_observed: Vec<Tracked<'_>> = observed
+        .iter()
+        .map(|o| Tracked {
+            identity: &o.identity,
+            // Results carry their own stable identity.
+            place: (o.source == "package").then(|| {
+                let (name, ecosystem) = o.package.as_ref().map(|p| (p.0.as_str(), p.2.as_str())).unwrap_or_default();
+                (ecosystem, name, o.location.as_str())
+            }),
+            ids: o.vuln_ids.iter().map(String::as_str).collect(),
+        })
+        .collect();
+    let pairs = pair(&tracked_current, &tracked_observed);
+    let claimed: HashSet<usize> = pairs.iter().flatten().copied().collect();
     let mut plan = Plan::default();
     let mut matched: Vec<(usize, Observed)> = Vec::new();
-    let mut unmatched: Vec<Observed> = Vec::new();
-    for o in observed {
-        match by_identity.get(o.identity.as_str()) {
-            Some(&i) if claimed.insert(i) => matched.push((i, o)),
-            _ => unmatched.push(o),
-        }
-    }
-    // An advisory that gained or lost an alias changes its key, and so its
-    // identity: the same package and file sharing an id is still the same finding.
-    for o in unmatched {
-        if o.source != "package" {
-            // Results carry their own stable identity.
-            plan.insert.push(o);
-            continue;
-        }
-        let ids: HashSet<&str> = o.vuln_ids.iter().map(String::as_str).collect();
-        let (name, ecosystem) = o.package.as_ref().map(|p| (p.0.as_str(), p.2.as_str())).unwrap_or_default();
-        let same = current.iter().enumerate().find(|(i, c)| {
-            !claimed.contains(i)
-                && c.location == o.location
-                && c.package_name.as_deref().unwrap_or_default() == name
-                && c.ecosystem.as_deref().unwrap_or_default() == ecosystem
-                && c.vuln_ids.iter().any(|id| ids.contains(id.as_str()))
-        });
-        match same {
-            Some((i, _)) => {
-                claimed.insert(i);
-                matched.push((i, o));
-            }
+    for (o, paired) in observed.into_iter().zip(pairs) {
+        match paired {
+            Some(i) => matched.push((i, o)),
             None => plan.insert.push(o),
         }
     }

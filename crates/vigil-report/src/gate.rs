@@ -6,10 +6,12 @@
 //! same CVE rates it) is below every threshold and fails the gate only with
 //! `fail_on_unknown`. `fail_on_missing_data` fails a scan that could not
 //! check some of what it found: an ecosystem of the inventory the database
-//! holds no advisories for, or an OS Vigil cannot match.
+//! holds no advisories for, or an OS Vigil cannot match. `fail_on_new`
+//! narrows the severity conditions to findings a baseline does not have
+//! (alone, any new vulnerability fails).
 
 use vigil_core::severity::Severity;
-use vigil_match::Kind;
+use vigil_match::{BaselineState, Kind};
 
 use crate::ScanReport;
 
@@ -22,22 +24,29 @@ pub struct Gate {
     pub fail_on_unknown: bool,
     /// Fail when some packages could not be checked for lack of advisories.
     pub fail_on_missing_data: bool,
+    /// Count only vulnerabilities new since the baseline.
+    pub fail_on_new: bool,
 }
 
 impl Gate {
     /// Whether any condition is set.
     pub fn is_set(&self) -> bool {
-        self.fail_on.is_some() || self.fail_on_unknown || self.fail_on_missing_data
+        self.fail_on.is_some() || self.fail_on_unknown || self.fail_on_missing_data || self.fail_on_new
     }
 
     /// Why the report fails the gate, one reason per condition met; empty when it passes.
     pub fn failures(&self, report: &ScanReport) -> Vec<String> {
-        let vulnerabilities = || report.findings.iter().filter(|f| f.kind == Kind::Vulnerability);
+        let vulnerabilities = || {
+            report.findings.iter().filter(|f| {
+                f.kind == Kind::Vulnerability && (!self.fail_on_new || f.baseline == Some(BaselineState::New))
+            })
+        };
+        let new = if self.fail_on_new { "new " } else { "" };
         let mut reasons = Vec::new();
         if let Some(threshold) = self.fail_on {
             let n = vulnerabilities().filter(|f| f.severity >= threshold && f.severity != Severity::Unknown).count();
             if n > 0 {
-                reasons.push(format!("{n} vulnerabilities at or above {threshold}"));
+                reasons.push(format!("{n} {new}vulnerabilities at or above {threshold}"));
             }
             let issues = report.config.as_ref().map_or(0, |c| c.at_least(threshold));
             if issues > 0 {
@@ -47,7 +56,13 @@ impl Gate {
         if self.fail_on_unknown {
             let n = vulnerabilities().filter(|f| f.severity == Severity::Unknown).count();
             if n > 0 {
-                reasons.push(format!("{n} vulnerabilities of unknown severity"));
+                reasons.push(format!("{n} {new}vulnerabilities of unknown severity"));
+            }
+        }
+        if self.fail_on_new && self.fail_on.is_none() && !self.fail_on_unknown {
+            let n = vulnerabilities().count();
+            if n > 0 {
+                reasons.push(format!("{n} new vulnerabilities"));
             }
         }
         if self.fail_on_missing_data {

@@ -3,7 +3,8 @@
 //! by one `match` on [`SbomFormat`]) and scan results (a table or the
 //! versioned JSON report; one module under `scan/` each, chosen by
 //! [`ScanFormat`]), and the team's decisions that take findings out of a
-//! report: the ignore file and OpenVEX ([`policy`]).
+//! report: the ignore file and OpenVEX ([`policy`]), and what changed since
+//! an earlier scan ([`baseline`], rendered by [`diff`]).
 //!
 //! Configuration, compliance and secret results render through [`checks`],
 //! alone (`vigil comply`) or as the `config` section of a scan report.
@@ -13,7 +14,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod checks;
+pub mod diff;
 pub mod gate;
 pub mod policy;
 mod sbom;

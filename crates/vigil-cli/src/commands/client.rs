@@ -5,7 +5,8 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use vigil_core::inventory::Inventory;
+use vigil_core::inventory::{Inventory, Location, Package};
+use vigil_report::baseline::{EpssOnly, KevDate, Record, Side};
 
 use crate::cli_platform::{ClientArgs, ClientFormat, ExposureArgs, SearchArgs, TriageArgs, UploadArgs};
 
@@ -250,6 +251,125 @@ fn kind_of(inventory: &Inventory) -> &'static str {
     }
 }
 
+/// The asset a scan of `target` is filed under: `--asset`, else the target as given.
+pub fn asset_name(args: &UploadArgs, target: &str) -> String {
+    args.asset.clone().unwrap_or_else(|| target.to_owned())
+}
+
+/// Every item of a list endpoint, page after page.
+fn every(client: &Client, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = query.to_vec();
+        q.push(("limit", "1000".into()));
+        if let Some(c) = &cursor {
+            q.push(("cursor", c.clone()));
+        }
+        let page = client.get(path, &q)?;
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// A finding the server holds, as comparisons read it.
+fn server_record(f: &Value) -> Option<Record> {
+    let p = f["package"].as_object()?;
+    let key = f["advisory"].as_str()?.to_owned();
+    let aliases = f["ids"].as_array().into_iter().flatten().filter_map(Value::as_str).filter(|id| *id != key);
+    Some(Record {
+        aliases: aliases.map(str::to_owned).collect(),
+        summary: f["title"].as_str().map(str::to_owned),
+        kind: vigil_match::Kind::Vulnerability,
+        package: Package {
+            name: p.get("name")?.as_str()?.to_owned(),
+            version: p.get("version").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            version_source: None,
+            ecosystem: p.get("ecosystem").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            purl: p.get("purl").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            source: None,
+            arch: None,
+            license: None,
+            location: Location {
+                path: f["location"].as_str().unwrap_or_default().to_owned(),
+                layer: f["layer"].as_str().map(str::to_owned),
+            },
+            cataloger: String::new(),
+            properties: Default::default(),
+        },
+        fixed: f["fixed_versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        fix_status: match f["fix"].as_str() {
+            Some("available") => vigil_match::FixStatus::FixAvailable,
+            Some("wontfix") => vigil_match::FixStatus::WillNotFix,
+            _ => vigil_match::FixStatus::NoFixYet,
+        },
+        status: None,
+        severity: serde_json::from_value(f["severity"].clone()).unwrap_or(vigil_core::severity::Severity::Unknown),
+        cvss_score: f["cvss"].as_f64(),
+        severity_source: f["severity_source"].as_str().map(str::to_owned),
+        severity_from: None,
+        kev: f["kev_added"].as_str().map(|d| KevDate { cve_id: String::new(), date_added: d.to_owned() }),
+        epss: f["epss"].as_f64().map(|score| EpssOnly { score }),
+        baseline: None,
+        id: key,
+    })
+}
+
+/// The last scan of `asset` on the server, as a baseline: the package
+/// findings open after it (whatever their triage) and the asset's inventory.
+pub fn baseline(server: &str, token: &str, asset: &str) -> Result<Side> {
+    let client = Client::new(server, token);
+    let quoted = format!("\"{}\"", asset.replace('\\', "\\\\").replace('"', "\\\""));
+    let assets = every(&client, "/api/v1/assets", &[("q", format!("name:{quoted}"))])?;
+    let found = assets.iter().find(|a| a["name"].as_str() == Some(asset)).with_context(|| {
+        format!(
+            "--baseline server: {server} has no asset named {asset}; upload the main branch's scan first \
+             (vigil scan TARGET --upload {server} --asset {asset}), or name it with --asset"
+        )
+    })?;
+    let id = found["id"].as_i64().context("--baseline server: the server listed an asset without an id")?;
+    let findings =
+        every(&client, &format!("/api/v1/assets/{id}/findings"), &[("q", "source:package and status!=fixed".into())])?;
+    let inventory = every(&client, &format!("/api/v1/assets/{id}/inventory"), &[])?;
+    let packages = inventory
+        .iter()
+        .filter_map(|p| {
+            Some(Package {
+                name: p["name"].as_str()?.to_owned(),
+                version: p["version"].as_str().unwrap_or_default().to_owned(),
+                version_source: None,
+                ecosystem: p["ecosystem"].as_str().unwrap_or_default().to_owned(),
+                purl: p["purl"].as_str().unwrap_or_default().to_owned(),
+                source: None,
+                arch: None,
+                license: None,
+                location: Location {
+                    path: p["path"].as_str().unwrap_or_default().to_owned(),
+                    layer: p["layer"].as_str().map(str::to_owned),
+                },
+                cataloger: String::new(),
+                properties: Default::default(),
+            })
+        })
+        .collect();
+    Ok(Side {
+        target: asset.to_owned(),
+        scanned_at: found["last_scan_at"].as_str().map(str::to_owned),
+        source: format!("{} asset {id} ({asset})", server.trim_end_matches('/')),
+        findings: findings.iter().filter_map(server_record).collect(),
+        packages: Some(packages),
+    })
+}
+
 /// Sends a scan to a server (`vigil scan --upload`); reports what it recorded.
 pub fn upload(
     args: &UploadArgs,
@@ -266,7 +386,7 @@ pub fn upload(
         let (key, value) = pair.split_once('=').with_context(|| format!("--label {pair}: write it as KEY=VALUE"))?;
         labels.insert(key.trim().to_string(), Value::String(value.trim().to_string()));
     }
-    let name = args.asset.clone().unwrap_or_else(|| inventory.target.clone());
+    let name = asset_name(args, &inventory.target);
     let mut asset =
         json!({"name": name, "kind": args.asset_kind.as_deref().unwrap_or(kind_of(inventory)), "team": args.team});
     if !labels.is_empty() {

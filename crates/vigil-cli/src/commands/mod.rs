@@ -5,6 +5,7 @@ pub mod cache;
 pub mod client;
 pub mod comply;
 pub mod db;
+pub mod diff;
 pub mod explain;
 pub mod help;
 pub mod sbom;

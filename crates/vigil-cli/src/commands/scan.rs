@@ -93,6 +93,91 @@ fn apply_policy(
     Ok(policy::apply(findings, &rules, &vex, subject, today))
 }
 
+/// A target inventoried and matched, before filters and policy.
+pub struct Matched {
+    /// The inventory.
+    pub inventory: vigil_core::inventory::Inventory,
+    /// Every finding.
+    pub findings: Vec<vigil_match::Finding>,
+    /// What the database could check.
+    pub coverage: Vec<vigil_match::Coverage>,
+    /// When the database was built (RFC 3339); empty when nothing was matched.
+    pub built_at: String,
+}
+
+/// Inventories `target` and matches it, saying on standard error what went unchecked.
+pub fn match_target(
+    config: &Config,
+    db: &Path,
+    target: &str,
+    image: &crate::cli::ImageArgs,
+    offline: bool,
+    quiet: bool,
+) -> Result<Matched> {
+    matched(config, db, super::inventory(target, image, quiet)?, offline, quiet, true)
+}
+
+/// Matches `inventory` against the advisory database when `vulns`.
+fn matched(
+    config: &Config,
+    db: &Path,
+    inventory: vigil_core::inventory::Inventory,
+    offline: bool,
+    quiet: bool,
+    vulns: bool,
+) -> Result<Matched> {
+    if !quiet {
+        for w in &inventory.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let database = if vulns { Some(database(config, db, offline, quiet)?) } else { None };
+    if !quiet
+        && let Some(database) = &database
+        && let Some(warning) = database.staleness_warning(config.max_age_days())?
+    {
+        eprintln!("warning: {warning}");
+    }
+    let (findings, coverage) = match &database {
+        Some(database) => {
+            (vigil_match::match_inventory(database, &inventory)?, vigil_match::coverage(database, &inventory)?)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    if !quiet {
+        for gap in coverage.iter().filter(|c| c.is_gap()) {
+            eprintln!("warning: {}", gap.describe());
+        }
+    }
+    let built_at = match &database {
+        Some(database) => vigil_core::time::rfc3339(database.built_at()?),
+        None => String::new(),
+    };
+    Ok(Matched { inventory, findings, coverage, built_at })
+}
+
+/// The baseline of `--baseline`: a report file, or the asset's last scan on a server.
+fn baseline(args: &ScanArgs, target: &str, quiet: bool) -> Result<Option<vigil_report::baseline::Side>> {
+    let Some(baseline) = &args.baseline else { return Ok(None) };
+    let side = if baseline == "server" && !Path::new(baseline).exists() {
+        let server = args
+            .server
+            .as_deref()
+            .or(args.upload.upload.as_deref())
+            .context("--baseline server needs the server's URL: --server URL (or VIGIL_SERVER), or --upload URL")?;
+        let token = args.upload.token.as_deref().context("--baseline server needs --token (or VIGIL_TOKEN)")?;
+        let asset = super::client::asset_name(&args.upload, target);
+        super::client::baseline(server, token, &asset)?
+    } else {
+        super::diff::read_report(Path::new(baseline))?
+    };
+    if !quiet {
+        let when = side.scanned_at.as_deref().map(|t| format!(", scanned {t}")).unwrap_or_default();
+        eprintln!("baseline: {} ({} findings{when})", side.source, side.findings.len());
+    }
+    Ok(Some(side))
+}
+
 /// Scans the target; exit code 1 when `--fail-on` is reached.
 pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
     let vulns = args.scanners.contains(&ScannerArg::Vuln);
@@ -104,29 +189,11 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     } else {
         (super::inventory(&args.target, &args.image, quiet)?, None)
     };
-    if !quiet {
-        for w in &inventory.warnings {
-            eprintln!("warning: {w}");
-        }
-    }
-    let database = if vulns { Some(database(config, db, args.offline, quiet)?) } else { None };
-    if !quiet
-        && let Some(database) = &database
-        && let Some(warning) = database.staleness_warning(config.max_age_days())?
-    {
-        eprintln!("warning: {warning}");
-    }
-    let (mut findings, coverage) = match &database {
-        Some(database) => {
-            (vigil_match::match_inventory(database, &inventory)?, vigil_match::coverage(database, &inventory)?)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    if !quiet {
-        for gap in coverage.iter().filter(|c| c.is_gap()) {
-            eprintln!("warning: {}", gap.describe());
-        }
-    }
+    let Matched { inventory, mut findings, coverage, built_at } =
+        matched(config, db, inventory, args.offline, quiet, vulns)?;
+    // Read before anything is uploaded: the server's last scan must not be this one.
+    let baseline = baseline(args, &inventory.target, quiet)?;
+    let compared = baseline.map(|side| vigil_report::baseline::mark(&mut findings, &inventory, &side));
     if args.ignore_unfixed {
         findings.retain(|f| f.kind != Kind::Vulnerability || f.fix_status == FixStatus::FixAvailable);
     }
@@ -139,14 +206,13 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
             eprintln!("warning: {n}");
         }
     }
-    let built = match &database {
-        Some(database) => vigil_core::time::rfc3339(database.built_at()?),
-        None => String::new(),
-    };
     let scanned_at = vigil_core::time::rfc3339(vigil_core::time::now_unix());
-    let mut report = ScanReport::new(inventory, scanned_at, built, findings).with_coverage(coverage);
+    let mut report = ScanReport::new(inventory, scanned_at, built_at, findings).with_coverage(coverage);
     report.suppressed = suppressed;
     report.config = checks;
+    if let Some(compared) = compared {
+        report = report.with_baseline(compared);
+    }
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
     } else {
@@ -188,6 +254,7 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         fail_on: args.fail_on.map(super::comply::threshold),
         fail_on_unknown: args.fail_on_unknown,
         fail_on_missing_data: args.fail_on_missing_data,
+        fail_on_new: args.fail_on_new,
     };
     let failures = gate.failures(&report);
     if failures.is_empty() {

@@ -2,6 +2,7 @@
 //! (see `harness` for the mirror, the HTTP server and the runner).
 
 mod audit;
+mod baseline;
 mod comply;
 mod db;
 mod engine;

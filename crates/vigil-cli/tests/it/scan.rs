@@ -64,7 +64,7 @@ fn scan_a_root_filesystem() {
     database(db.path());
     let root = rootfs();
     let report = json(&vigil(db.path(), &["scan", root.path().to_str().unwrap(), "--format", "json"]));
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     // Priority order: the KEV-listed DSA first, then by risk; informational last.
     assert_eq!(
         ids(&report),
@@ -267,6 +267,34 @@ fn ci_jobs_run_their_scan_command() {
         assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "RUSTSEC-2021-0003", "{file}");
         let junit = std::fs::read_to_string(project.path().join("vigil-junit.xml")).unwrap();
         assert!(junit.contains("<failure type=\"critical\""), "{file}: {junit}");
+        // The pull-request gate against main's report: nothing new passes, a new high fails.
+        let command = |marker: &str| -> Vec<String> {
+            let line = text.lines().find(|l| l.contains(marker)).unwrap();
+            let (_, rest) = line.split_once("vigil ").unwrap();
+            rest.trim_end_matches('\'').split_whitespace().map(str::to_owned).collect()
+        };
+        let run = |args: &[String]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .args(args)
+                .current_dir(project.path())
+                .env("VIGIL_DB_DIR", db.path())
+                .env("HOME", db.path())
+                .env_remove("VIGIL_CONFIG")
+                .output()
+                .unwrap()
+        };
+        let gate = command("--baseline");
+        let out = run(&gate);
+        assert_eq!(out.status.code(), Some(0), "{file}: nothing new: {}", String::from_utf8_lossy(&out.stderr));
+        // A second crate with the critical smallvec finding: the same advisory, a new place.
+        std::fs::create_dir_all(project.path().join("tools")).unwrap();
+        std::fs::copy(project.path().join("Cargo.lock"), project.path().join("tools/Cargo.lock")).unwrap();
+        let out = run(&gate);
+        assert_eq!(out.status.code(), Some(1), "{file}: a new critical vulnerability fails the gate");
+        let out = run(&command("vigil diff "));
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let comment = std::fs::read_to_string(project.path().join("vigil-diff.md")).unwrap();
+        assert!(comment.contains("#### Introduced") && comment.contains("`/tools/Cargo.lock`"), "{file}: {comment}");
     }
 }
 

@@ -91,7 +91,7 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write) -> std::io::Result
                     out,
                     "      <failure type=\"{}\" message=\"{}\">{}</failure>",
                     xml(f.severity.as_str()),
-                    xml(&format!("{} ({})", f.id, super::severity_text(f))),
+                    xml(&format!("{} ({})", f.id, super::severity_text(f.severity, f.severity_from.as_ref()))),
                     body.join("&#10;")
                 )?;
             } else {

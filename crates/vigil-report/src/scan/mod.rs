@@ -5,19 +5,19 @@
 mod cyclonedx;
 mod json;
 mod junit;
-mod markdown;
-mod sarif;
-mod table;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
+pub(crate) mod table;
 
 use std::io::Write;
 
 use serde::Serialize;
 use vigil_core::inventory::{Inventory, OsInfo};
 use vigil_core::severity::Severity;
-use vigil_match::{Coverage, Finding, FixStatus, Kind};
+use vigil_match::{Coverage, Finding, FixStatus, Kind, SeverityFrom};
 
 /// Version of the JSON report layout (`docs/scan-json.md`).
-pub const SCAN_SCHEMA_VERSION: u32 = 2;
+pub const SCAN_SCHEMA_VERSION: u32 = 3;
 
 /// Findings formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,17 +97,27 @@ pub struct ScanReport {
     /// Configuration, compliance and secret results, when those scanners ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<crate::checks::ChecksReport>,
-    /// The whole inventory (for formats that carry it, such as CycloneDX).
-    #[serde(skip)]
+    /// The baseline this scan was compared with (`--baseline`): counts, the
+    /// baseline findings no longer found, and the packages changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineInfo>,
+    /// The whole inventory; the JSON report lists its packages (as
+    /// `packages`), which later comparisons read back.
+    #[serde(rename = "packages", serialize_with = "packages_of")]
     pub inventory: Inventory,
+}
+
+/// Serializes an inventory's packages, one at a time.
+fn packages_of<S: serde::Serializer>(inventory: &Inventory, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(&inventory.packages)
 }
 
 /// A finding's severity word, naming the record it was taken from when its
 /// own record has none: `high (from UBUNTU-CVE-2017-18367, via CVE-2017-18367)`.
-pub(crate) fn severity_text(f: &Finding) -> String {
-    match &f.severity_from {
-        Some(from) => format!("{} (from {}, via {})", f.severity, from.id, from.alias),
-        None => f.severity.to_string(),
+pub(crate) fn severity_text(severity: Severity, from: Option<&SeverityFrom>) -> String {
+    match from {
+        Some(from) => format!("{severity} (from {}, via {})", from.id, from.alias),
+        None => severity.to_string(),
     }
 }
 
@@ -159,6 +169,7 @@ impl ScanReport {
             coverage: Vec::new(),
             warnings: inventory.warnings.clone(),
             config: None,
+            baseline: None,
             inventory,
         }
     }

@@ -46,7 +46,7 @@ fn paint(cell: &str, padded: String) -> String {
 
 /// Writes rows with columns padded to the widest cell; with `color`, the
 /// `SEVERITY` column is painted (after padding, so columns stay aligned).
-fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>], color: bool) -> std::io::Result<()> {
+pub(crate) fn rows(out: &mut dyn Write, header: &[&str], body: &[Vec<String>], color: bool) -> std::io::Result<()> {
     let severity_column = header.iter().position(|h| *h == "SEVERITY").filter(|_| color);
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in body {
@@ -88,7 +88,11 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
             .iter()
             .filter(|f| f.kind == Kind::Vulnerability)
             .map(|f| {
-                vec![
+                let mut row = Vec::with_capacity(7);
+                if report.baseline.is_some() {
+                    row.push(f.baseline.map(|s| s.as_str().to_uppercase()).unwrap_or_default());
+                }
+                row.extend([
                     f.package.name.clone(),
                     f.package.version.clone(),
                     f.id.clone(),
@@ -98,7 +102,8 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
                     },
                     fixed(f),
                     exploitation(f),
-                ]
+                ]);
+                row
             })
             .collect();
         let info: Vec<Vec<String>> = findings
@@ -124,7 +129,9 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
             None => writeln!(out, "{location}")?,
         }
         if !vulns.is_empty() {
-            rows(out, &["PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"], &vulns, color)?;
+            let header = ["CHANGE", "PACKAGE", "INSTALLED", "ADVISORY", "SEVERITY", "FIXED IN", "EXPLOITED"];
+            let header = if report.baseline.is_some() { &header[..] } else { &header[1..] };
+            rows(out, header, &vulns, color)?;
         }
         let mut noted = std::collections::BTreeSet::new();
         for p in findings.iter().map(|f| &f.package) {
@@ -140,6 +147,37 @@ pub(super) fn write(report: &ScanReport, out: &mut dyn Write, color: bool) -> st
         }
     }
     let s = &report.summary;
+    if let Some(b) = &report.baseline {
+        let fixed: Vec<Vec<String>> = b
+            .fixed
+            .iter()
+            .filter(|f| f.kind == Kind::Vulnerability)
+            .map(|f| {
+                vec![
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.id.clone(),
+                    f.severity.as_str().to_uppercase(),
+                    f.package.location.path.clone(),
+                ]
+            })
+            .collect();
+        writeln!(out)?;
+        let when = b.scanned_at.as_deref().map(|t| format!(", scanned {t}")).unwrap_or_default();
+        writeln!(
+            out,
+            "since the baseline ({}{when}): {} new, {} unchanged, {} at another version, {} fixed",
+            b.source,
+            b.new,
+            b.unchanged,
+            b.updated,
+            fixed.len()
+        )?;
+        if !fixed.is_empty() {
+            writeln!(out, "fixed since the baseline:")?;
+            rows(out, &["PACKAGE", "WAS", "ADVISORY", "SEVERITY", "FOUND IN"], &fixed, color)?;
+        }
+    }
     if !report.suppressed.is_empty() {
         writeln!(out)?;
         writeln!(out, "suppressed:")?;

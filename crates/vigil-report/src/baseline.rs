@@ -347,6 +347,9 @@ impl PackageChanges {
     }
 }
 
+/// One package's entries in the earlier side and in the later one.
+type Versions<'p> = (Vec<&'p Package>, Vec<&'p Package>);
+
 /// Packages are the same package at the same place: the ecosystem's base
 /// name (a distribution upgrade from `Debian:11` to `Debian:12` upgrades
 /// its packages), the name, and the file.
@@ -355,7 +358,7 @@ fn package_changes(earlier: &[Package], e_loc: &Locator<'_>, later: &[Package], 
         let base = p.ecosystem.split(':').next().unwrap_or_default();
         (base.to_owned(), p.name.clone(), loc.at(&p.location.path).to_owned())
     };
-    let mut sides: BTreeMap<(String, String, String), (Vec<&Package>, Vec<&Package>)> = BTreeMap::new();
+    let mut sides: BTreeMap<(String, String, String), Versions<'_>> = BTreeMap::new();
     for p in earlier {
         sides.entry(key(p, e_loc)).or_default().0.push(p);
     }

@@ -337,12 +337,12 @@ fn the_servers_last_scan_is_the_baseline() {
     let target = project.join("requirements.txt");
     let target = target.to_str().unwrap();
     // main: flask 2.2.5 is past CVE-2023-30861; jinja2 2.10 is affected by CVE-2019-10906 (fixed in 2.10.1).
-    std::fs::write(&target, "flask==2.2.5\njinja2==2.10\n").unwrap();
+    std::fs::write(target, "flask==2.2.5\njinja2==2.10\n").unwrap();
     let up = vigil(db, &["scan", target, "--upload", &server.url, "--token", ADMIN, "--asset", "shop"]);
     assert!(up.status.success(), "{}", stderr(&up));
     // The pull request: flask downgraded into CVE-2023-30861 (GHSA-m2qf-hxjv-5gpq and PYSEC-2023-62, one
     // vulnerability), jinja2 upgraded past its fix.
-    std::fs::write(&target, "flask==2.2.2\njinja2==2.11\n").unwrap();
+    std::fs::write(target, "flask==2.2.2\njinja2==2.11\n").unwrap();
     let args = ["scan", target, "--baseline", "server", "--server", &server.url, "--token", ADMIN, "--asset", "shop"];
     let o = vigil(db, &[&args[..], &["--format", "json", "--fail-on-new"]].concat());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -37,11 +37,15 @@ echo "== ingest"
 run ingest --osv "$shared/vulndata/osv" --packages 1000 --runs 30
 echo "== wrk: 200 connections, 60 s, read endpoints"
 token="$(mktemp)"
-run serve --listen 127.0.0.1:18080 --token-file "$token" &
+"$bench" --database "$db" --data-dir "$work/$backend" serve --listen 127.0.0.1:18080 --token-file "$token" &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18080/readyz >/dev/null && break; sleep 0.2; done
-VIGIL_TOKEN="$(cat "$token")" wrk -t2 -c200 -d"${WRK_SECONDS:-60}"s --timeout 10s -s bench/platform-wrk.lua http://127.0.0.1:18080
+for endpoints in lists all; do
+  echo "-- $endpoints"
+  WRK_ENDPOINTS=$endpoints VIGIL_TOKEN="$(cat "$token")" \
+    wrk -t2 -c200 -d"${WRK_SECONDS:-60}"s --timeout 10s -s bench/platform-wrk.lua http://127.0.0.1:18080
+done
 kill $server; wait $server 2>/dev/null || true
 echo "== rematch (advisory update)"
 workers=1; [ "$backend" = postgres ] && workers=2

@@ -1,6 +1,6 @@
 //! Misconfiguration rules over the fixtures in `tests/fixtures/iac` (a
 //! Dockerfile with the usual mistakes, a multi-stage one, a hardened one;
-//! Kubernetes manifests; a compose file), then compared with Checkov on the
+//! Kubernetes manifests; a compose file; Terraform), then compared with Checkov on the
 //! rules both implement.
 
 use std::collections::BTreeSet;
@@ -99,6 +99,26 @@ fn kubernetes_and_compose() {
     );
 }
 
+#[test]
+fn terraform() {
+    let all = issues();
+    assert_eq!(
+        found(&all, "/terraform/main.tf"),
+        set(&[
+            ("TF-S3-PUBLIC-ACL", 13),
+            ("TF-SG-OPEN-SSH", 24),
+            ("TF-SG-OPEN-RDP", 32),
+            ("TF-EBS-UNENCRYPTED", 49),
+            ("TF-RDS-PUBLIC", 64),
+            ("TF-RDS-UNENCRYPTED", 65),
+            ("TF-INSTANCE-ROOT-UNENCRYPTED", 68),
+            ("TF-INSTANCE-IMDSV1", 68),
+        ])
+    );
+    let keys: Vec<&str> = all.iter().filter(|i| i.rule.starts_with("TF-SG")).filter_map(|i| i.key.as_deref()).collect();
+    assert_eq!(keys, ["aws_security_group.bastion", "aws_security_group.bastion"]);
+}
+
 /// Vigil's rule for each Checkov check both implement.
 const SHARED: &[(&str, &str)] = &[
     ("CKV_DOCKER_1", "DOCKER-EXPOSE-SSH"),
@@ -123,6 +143,15 @@ const SHARED: &[(&str, &str)] = &[
     ("CKV_K8S_27", "K8S-DOCKER-SOCKET"),
     ("CKV_K8S_28", "K8S-NET-RAW"),
     ("CKV_K8S_39", "K8S-CAP-SYS-ADMIN"),
+    ("CKV_AWS_20", "TF-S3-PUBLIC-ACL"),
+    ("CKV_AWS_24", "TF-SG-OPEN-SSH"),
+    ("CKV_AWS_25", "TF-SG-OPEN-RDP"),
+    ("CKV_AWS_3", "TF-EBS-UNENCRYPTED"),
+    ("CKV_AWS_8", "TF-INSTANCE-ROOT-UNENCRYPTED"),
+    ("CKV_AWS_16", "TF-RDS-UNENCRYPTED"),
+    ("CKV_AWS_17", "TF-RDS-PUBLIC"),
+    ("CKV_AWS_79", "TF-INSTANCE-IMDSV1"),
+    ("CKV_AWS_41", "TF-AWS-HARDCODED-KEY"),
 ];
 
 /// Checkov's failed checks on the fixtures, as (file, Vigil rule) pairs
@@ -130,7 +159,7 @@ const SHARED: &[(&str, &str)] = &[
 fn checkov() -> Option<BTreeSet<(String, String)>> {
     let program = std::env::var("VIGIL_CHECKOV").unwrap_or_else(|_| "/var/tmp/vigil-checkov/bin/checkov".into());
     let out = Command::new(&program)
-        .args(["--quiet", "--compact", "-o", "json", "--framework", "dockerfile", "kubernetes", "-d"])
+        .args(["--quiet", "--compact", "-o", "json", "--framework", "dockerfile", "kubernetes", "terraform", "-d"])
         .arg(fixtures())
         .output();
     let Some(out) = out.ok().filter(|o| !o.stdout.is_empty()) else {

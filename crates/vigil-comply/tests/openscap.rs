@@ -62,8 +62,11 @@ fn openscap(root: &Path, work: &Path) -> HashMap<String, bool> {
     let content = std::fs::read_to_string(CONTENT).unwrap();
     let defs = roxmltree::Document::parse(&content).unwrap();
     let text = std::fs::read_to_string(&results).unwrap();
-    let doc = roxmltree::Document::parse_with_options(&text, roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() })
-        .unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &text,
+        roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
+    )
+    .unwrap();
     let result = |tag: &str, attr: &str| -> HashMap<String, String> {
         doc.descendants()
             .filter(|n| n.tag_name().name() == tag && n.has_attribute(attr) && n.has_attribute("result"))
@@ -142,7 +145,9 @@ fn debian_policy_agrees_with_openscap_and_flips_with_it() {
         return skip("VIGIL_REAL_ROOTFS is not set (scripts/test.sh builds the real Debian root filesystem)");
     };
     let root = real.join("bookworm");
-    if !Command::new("oscap").arg("--version").output().is_ok_and(|o| o.status.success()) || !Path::new(CONTENT).is_file() {
+    if !Command::new("oscap").arg("--version").output().is_ok_and(|o| o.status.success())
+        || !Path::new(CONTENT).is_file()
+    {
         return skip("oscap or ssg-debian is not installed (scripts/test.sh installs openscap-scanner and ssg-debian)");
     }
     let work = tempfile::tempdir().unwrap();

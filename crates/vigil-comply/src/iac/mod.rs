@@ -1,5 +1,5 @@
 //! Misconfiguration rules for infrastructure files: one module per format
-//! (`dockerfile`, `kubernetes`, `compose`), registered in [`FORMATS`], and
+//! (`dockerfile`, `kubernetes`, `compose`, `terraform`), registered in [`FORMATS`], and
 //! every rule described once in [`RULES`]. A format's checker returns
 //! [`Hit`]s (rule, line, what tells two hits apart, the offending setting);
 //! this module turns them into issues with the rule's title, severity and fix.
@@ -7,6 +7,7 @@
 mod compose;
 mod dockerfile;
 mod kubernetes;
+mod terraform;
 
 use vigil_core::severity::Severity;
 use vigil_inventory::fs::RootFs;
@@ -60,6 +61,7 @@ pub static FORMATS: &[Format] = &[
     Format { id: "dockerfile", matches: dockerfile::matches, check: dockerfile::check },
     Format { id: "compose", matches: compose::matches, check: compose::check },
     Format { id: "kubernetes", matches: kubernetes::matches, check: kubernetes::check },
+    Format { id: "terraform", matches: terraform::matches, check: terraform::check },
 ];
 
 /// Every rule.
@@ -358,6 +360,86 @@ pub static RULES: &[Rule] = &[
         title: "A credential is written into a service's environment",
         severity: Severity::High,
         fix: "Use compose `secrets:` or an env file kept out of the repository.",
+        cwe: "CWE-798",
+    },
+    Rule {
+        id: "TF-S3-PUBLIC-ACL",
+        format: "terraform",
+        title: "An S3 bucket ACL grants public access",
+        severity: Severity::High,
+        fix: "Remove the public ACL (use `private`) and enable the bucket's public access block.",
+        cwe: "CWE-732",
+    },
+    Rule {
+        id: "TF-SG-OPEN-SSH",
+        format: "terraform",
+        title: "A security group allows SSH (22) from anywhere",
+        severity: Severity::High,
+        fix: "Limit the ingress CIDR to known addresses, or reach hosts through a bastion or SSM.",
+        cwe: "CWE-284",
+    },
+    Rule {
+        id: "TF-SG-OPEN-RDP",
+        format: "terraform",
+        title: "A security group allows RDP (3389) from anywhere",
+        severity: Severity::High,
+        fix: "Limit the ingress CIDR to known addresses, or use a VPN.",
+        cwe: "CWE-284",
+    },
+    Rule {
+        id: "TF-SG-OPEN-ALL",
+        format: "terraform",
+        title: "A security group allows every port from anywhere",
+        severity: Severity::Critical,
+        fix: "Open only the ports the service needs, to the addresses that need them.",
+        cwe: "CWE-284",
+    },
+    Rule {
+        id: "TF-EBS-UNENCRYPTED",
+        format: "terraform",
+        title: "An EBS volume is not encrypted",
+        severity: Severity::Medium,
+        fix: "Set `encrypted = true` (and a `kms_key_id`).",
+        cwe: "CWE-311",
+    },
+    Rule {
+        id: "TF-INSTANCE-ROOT-UNENCRYPTED",
+        format: "terraform",
+        title: "An instance's root volume is not encrypted",
+        severity: Severity::Medium,
+        fix: "Add `root_block_device { encrypted = true }`.",
+        cwe: "CWE-311",
+    },
+    Rule {
+        id: "TF-RDS-UNENCRYPTED",
+        format: "terraform",
+        title: "An RDS instance's storage is not encrypted",
+        severity: Severity::Medium,
+        fix: "Set `storage_encrypted = true`.",
+        cwe: "CWE-311",
+    },
+    Rule {
+        id: "TF-RDS-PUBLIC",
+        format: "terraform",
+        title: "An RDS instance is publicly accessible",
+        severity: Severity::High,
+        fix: "Set `publicly_accessible = false` and reach it from inside the VPC.",
+        cwe: "CWE-284",
+    },
+    Rule {
+        id: "TF-INSTANCE-IMDSV1",
+        format: "terraform",
+        title: "An instance allows the instance metadata service v1 (no session tokens)",
+        severity: Severity::Medium,
+        fix: "Add `metadata_options { http_tokens = \"required\" }`.",
+        cwe: "CWE-918",
+    },
+    Rule {
+        id: "TF-AWS-HARDCODED-KEY",
+        format: "terraform",
+        title: "AWS keys are written into the provider block",
+        severity: Severity::Critical,
+        fix: "Remove `access_key`/`secret_key`; use the environment, a profile or an instance role.",
         cwe: "CWE-798",
     },
 ];

@@ -70,6 +70,8 @@ pub enum Command {
     /// Check an image, root filesystem or repository against compliance policies, for
     /// misconfigured Dockerfiles, Kubernetes manifests and compose files, and for leaked secrets
     Comply(Box<ComplyArgs>),
+    /// Scan a web application for XSS, SQL injection and more (loopback only unless --allow-remote)
+    Webscan(Box<crate::cli_web::WebscanArgs>),
     /// The image layer cache
     #[command(subcommand)]
     Cache(CacheCommand),

@@ -163,7 +163,7 @@ pub struct ExposureArgs {
 }
 
 /// `vigil scan --upload`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UploadArgs {
     /// Send the inventory (and these findings, for reference) to a Vigil server, which
     /// matches it against its own advisory database and tracks the asset's findings over time

@@ -1,12 +1,13 @@
 //! The `vigil` binary: parses the command line and hands each command to
 //! the library crates. No business logic lives here.
 //!
-//! Exit codes: 0 success, 1 a `vigil scan --fail-on` policy failed, 2 error.
+//! Exit codes: 0 success, 1 a `vigil scan` or `vigil webscan` `--fail-on` policy failed, 2 error.
 
 #![forbid(unsafe_code)]
 
 mod cli;
 mod cli_platform;
+mod cli_web;
 mod commands;
 mod config;
 mod progress;
@@ -46,6 +47,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let db = config.db_path(cli.db_dir.as_deref())?;
             commands::diff::diff(&config, &db, &args, cli.quiet)
         }
+        Command::Webscan(args) => return commands::webscan::webscan(&args, cli.quiet),
         Command::Server(args) => {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;

@@ -12,6 +12,7 @@ pub mod sbom;
 pub mod scan;
 pub mod server;
 pub mod version;
+pub mod webscan;
 
 use std::path::Path;
 

@@ -15,3 +15,4 @@ mod sbom;
 mod scan;
 mod surface;
 mod version;
+mod webscan;

@@ -115,3 +115,49 @@ fn gate_ignore_file_and_scan_scanners() {
     let refused = vigil(db.path(), &["comply", target, "--scanners", "vuln"]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+#[test]
+fn uploads_become_findings_that_close_when_fixed() {
+    use crate::harness::vigil_env;
+    use crate::platform::{ADMIN, ServerProcess, advisories};
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path();
+    let imported = vigil(db, &["db", "import", advisories("v1").to_str().unwrap(), "-q"]);
+    assert!(imported.status.success());
+    let server = ServerProcess::start(db, &[], &[]);
+    let repo = db.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("Dockerfile"), "FROM debian:12.5\nUSER root\nHEALTHCHECK CMD true\n").unwrap();
+    let token = format!("ghp_{}", "Zq8Wm3Rt7Yp2Xk5Nv9Lc4Hb6Gd1Fs0Ja2Ue7");
+    std::fs::write(repo.join("ci.env"), format!("GITHUB_TOKEN={token}\n")).unwrap();
+    let repo = repo.to_str().unwrap();
+    let upload = |what: &str| {
+        let args = [
+            "comply",
+            repo,
+            "--scanners",
+            "config,secret",
+            "--upload",
+            &server.url,
+            "--token",
+            ADMIN,
+            "--asset",
+            "repo",
+        ];
+        let out = vigil(db, &args);
+        assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = upload("first upload");
+    assert!(first.contains("2 open: 2 new, 0 fixed"), "{first}");
+    let env = [("VIGIL_SERVER", server.url.as_str()), ("VIGIL_TOKEN", ADMIN)];
+    let listed = vigil_env(db, &["findings", "source:secret", "--format", "json"], &env);
+    let findings: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let text = findings.to_string();
+    assert_eq!(findings.as_array().unwrap().len(), 1, "{text}");
+    assert!(text.contains("github-token") && !text.contains(&token[4..]), "{text}");
+    // The Dockerfile fixed: its finding closes, the secret stays open.
+    std::fs::write(db.join("repo/Dockerfile"), "FROM debian:12.5\nUSER 10001\nHEALTHCHECK CMD true\n").unwrap();
+    let second = upload("second upload");
+    assert!(second.contains("1 open: 0 new, 1 fixed"), "{second}");
+}

@@ -252,6 +252,42 @@ impl RootFs {
         }
     }
 
+    /// Calls `visit` with every entry below `dir` (absolute inside the root)
+    /// and its own metadata (links are reported as links, never followed or
+    /// descended into); `/proc`, `/sys` and `/dev` are skipped. At most
+    /// `max_entries` entries; images record no modes, so asking one is an error.
+    pub fn walk_metadata(&self, dir: &str, max_entries: usize, visit: &mut dyn FnMut(&Metadata)) -> Result<()> {
+        let Backend::Dir(root) = &self.backend else {
+            return Err(Error::Path {
+                path: dir.to_owned(),
+                message: "file modes and owners are not recorded for image targets".into(),
+            });
+        };
+        use std::os::unix::fs::MetadataExt;
+        let Some(start) = self.resolve(dir)? else { return Ok(()) };
+        let mut seen = 0usize;
+        let mut stack = vec![start.trim_end_matches('/').to_owned()];
+        while let Some(current) = stack.pop() {
+            if matches!(current.as_str(), "/proc" | "/sys" | "/dev") {
+                continue;
+            }
+            let Ok(read) = std::fs::read_dir(Self::host(root, &current)) else { continue };
+            for e in read.filter_map(|e| e.ok()) {
+                seen += 1;
+                if seen > max_entries {
+                    return Err(Error::Path { path: current, message: format!("more than {max_entries} entries") });
+                }
+                let Ok(meta) = e.metadata() else { continue };
+                let path = format!("{current}/{}", e.file_name().to_string_lossy());
+                if meta.is_dir() {
+                    stack.push(path.clone());
+                }
+                visit(&Metadata { path, mode: meta.mode(), uid: meta.uid(), gid: meta.gid(), size: meta.len() });
+            }
+        }
+        Ok(())
+    }
+
     /// The layer a path came from, for image targets.
     pub fn layer(&self, path: &str) -> Option<String> {
         let Backend::Image(tree) = &self.backend else { return None };

@@ -336,56 +336,28 @@ impl Context<'_> {
         let forbid = mode(forbid).unwrap_or(0);
         let unless = unless.map(|u| mode(u).unwrap_or(0));
         let excluded = |p: &str| {
-            ["/proc", "/sys", "/dev"]
+            exclude
                 .iter()
-                .chain(exclude.iter().map(String::as_str).collect::<Vec<_>>().iter())
-                .any(|e| p == *e || p.starts_with(&format!("{}/", e.trim_end_matches('/'))))
+                .any(|e| p == e || p.strip_prefix(e.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/')))
         };
         let mut offenders = Vec::new();
         let mut count = 0usize;
-        let mut seen = 0usize;
-        let mut stack = vec![under.trim_end_matches('/').to_owned()];
-        while let Some(dir) = stack.pop() {
-            let names = match self.fs.read_dir(if dir.is_empty() { "/" } else { &dir }) {
-                Ok(names) => names,
-                Err(e) => return Outcome::Error(e.to_string()),
+        let walked = self.fs.walk_metadata(under, MAX_TREE_ENTRIES, &mut |meta| {
+            let wanted = match kind {
+                TreeKind::Dir => meta.mode & 0o170000 == 0o040000,
+                TreeKind::File => meta.mode & 0o170000 == 0o100000,
             };
-            for name in names {
-                seen += 1;
-                if seen > MAX_TREE_ENTRIES {
-                    return Outcome::Error(format!("{under}: more than {MAX_TREE_ENTRIES} entries"));
-                }
-                let path = format!("{dir}/{name}");
-                if excluded(&path) {
-                    continue;
-                }
-                let meta = match self.fs.metadata(&path) {
-                    Ok(Some(meta)) => meta,
-                    Ok(None) => continue,
-                    Err(e) => return Outcome::Error(e.to_string()),
-                };
-                // A symlink (it resolved elsewhere) is neither walked nor judged.
-                if meta.path != path {
-                    continue;
-                }
-                let is_dir = meta.mode & 0o170000 == 0o040000;
-                let is_file = meta.mode & 0o170000 == 0o100000;
-                if is_dir {
-                    stack.push(path.clone());
-                }
-                let wanted = match kind {
-                    TreeKind::Dir => is_dir,
-                    TreeKind::File => is_file,
-                };
-                let bad = meta.mode & forbid != 0 && unless.is_none_or(|u| meta.mode & u != u);
-                if wanted && bad {
-                    count += 1;
-                    if offenders.len() < MAX_OFFENDERS {
-                        let shown = format!("mode {:04o}", meta.mode & 0o7777);
-                        offenders.push(evidence(Some(&path), None, Some(&shown), format!("has bits {forbid:04o}")));
-                    }
+            let bad = meta.mode & forbid != 0 && unless.is_none_or(|u| meta.mode & u != u);
+            if wanted && bad && !excluded(&meta.path) {
+                count += 1;
+                if offenders.len() < MAX_OFFENDERS {
+                    let shown = format!("mode {:04o}", meta.mode & 0o7777);
+                    offenders.push(evidence(Some(&meta.path), None, Some(&shown), format!("has bits {forbid:04o}")));
                 }
             }
+        });
+        if let Err(e) = walked {
+            return Outcome::Error(e.to_string());
         }
         if count == 0 {
             return Outcome::Holds(

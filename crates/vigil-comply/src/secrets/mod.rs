@@ -2,7 +2,8 @@
 //!
 //! Each text file (binaries and files over the cap are skipped) is searched
 //! once for every rule's keywords with one Aho-Corasick automaton; only the
-//! rules whose keywords occur run their pattern (`regex`: linear time, no
+//! rules whose keywords occur run their pattern, over the lines they occur
+//! on (the whole file for keys spanning lines) (`regex`: linear time, no
 //! backtracking). A candidate must pass the rule's entropy threshold (3
 //! bits per character unless the rule or configuration says otherwise) and
 //! check, and must not be allowed by the configuration or by a
@@ -143,32 +144,45 @@ fn fingerprint(rule: &str, secret: &str) -> String {
 /// The secrets in one file's text.
 pub fn find(path: &str, text: &str, config: &Config) -> Vec<Issue> {
     let matcher = &*MATCHER;
-    let mut wanted = vec![false; RULES.len()];
+    // Each rule runs only over the lines its keywords occur on (the whole text for keys spanning lines).
+    let mut lines: Vec<Vec<(usize, usize)>> = vec![Vec::new(); RULES.len()];
     for m in matcher.keywords.find_overlapping_iter(text) {
-        wanted[matcher.owners[m.pattern().as_usize()]] = true;
+        let rule = matcher.owners[m.pattern().as_usize()];
+        let start = text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
+        let end = text[m.end()..].find('\n').map_or(text.len(), |p| m.end() + p);
+        let spans = &mut lines[rule];
+        match spans.last_mut() {
+            Some(last) if last.1 >= start => last.1 = last.1.max(end),
+            _ => spans.push((start, end)),
+        }
     }
     let mut found = Vec::new();
     for (i, rule) in RULES.iter().enumerate() {
-        if !wanted[i] || config.disable.iter().any(|d| d == rule.id) {
+        if lines[i].is_empty() || config.disable.iter().any(|d| d == rule.id) {
             continue;
         }
         let threshold = config.entropy.get(rule.id).copied().or(rule.entropy).unwrap_or(MIN_ENTROPY);
-        for caps in matcher.patterns[i].captures_iter(text) {
+        let spans = if rule.multiline { vec![(0, text.len())] } else { std::mem::take(&mut lines[i]) };
+        let candidates = spans.into_iter().flat_map(|(start, end)| {
+            matcher.patterns[i].captures_iter(&text[start..end]).map(move |caps| (start, caps))
+        });
+        for (offset, caps) in candidates {
             let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else { continue };
             let secret = m.as_str().trim();
+            let m_start = offset + m.start();
             if entropy(secret) < threshold
                 || rule.check.is_some_and(|check| !check(secret, text))
                 || config.allow.iter().any(|a| a.is_match(secret))
             {
                 continue;
             }
-            let line_start = text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
-            let line_end = text[m.start()..].find('\n').map_or(text.len(), |p| m.start() + p);
+            let line_start = text[..m_start].rfind('\n').map_or(0, |p| p + 1);
+            let line_end = text[m_start..].find('\n').map_or(text.len(), |p| m_start + p);
             let line_text = &text[line_start..line_end];
             if line_text.contains("pragma: allowlist secret") || line_text.contains("vigil:allow-secret") {
                 continue;
             }
-            let line = files::line_of(text, m.start());
+            let line = files::line_of(text, m_start);
             let shown = if rule.id == "private-key" { format!("({} bytes)", secret.len()) } else { mask(secret) };
             found.push(Issue {
                 source: Source::Secret,
@@ -189,7 +203,7 @@ pub fn find(path: &str, text: &str, config: &Config) -> Vec<Issue> {
                     "secret": shown,
                     "length": secret.chars().count(),
                     "entropy": (entropy(secret) * 100.0).round() / 100.0,
-                    "column": m.start() - line_start + 1,
+                    "column": m_start - line_start + 1,
                 })),
                 references: Vec::new(),
             });

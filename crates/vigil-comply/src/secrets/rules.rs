@@ -24,6 +24,8 @@ pub struct Rule {
     pub entropy: Option<f64>,
     /// Further test of a candidate credential (`secret`, the whole file).
     pub check: Option<fn(&str, &str) -> bool>,
+    /// Whether the credential spans lines (the pattern runs over the whole file, not the keyword's lines).
+    pub multiline: bool,
 }
 
 const fn rule(
@@ -33,7 +35,7 @@ const fn rule(
     keywords: &'static [&'static str],
     pattern: &'static str,
 ) -> Rule {
-    Rule { id, title, severity, keywords, pattern, entropy: None, check: None }
+    Rule { id, title, severity, keywords, pattern, entropy: None, check: None, multiline: false }
 }
 
 /// Every secret rule.
@@ -155,6 +157,7 @@ pub static RULES: &[Rule] = &[
     ),
     Rule {
         check: Some(|s, _| s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/').count() >= 64),
+        multiline: true,
         ..rule(
             "private-key",
             "Private key",

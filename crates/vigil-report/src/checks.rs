@@ -16,6 +16,7 @@ use vigil_core::inventory::OsInfo;
 use vigil_core::severity::Severity;
 
 use crate::policy::IgnoreRule;
+use crate::scan::xml;
 
 /// Version of the JSON layout of `vigil comply` (`docs/compliance.md`).
 pub const CHECKS_SCHEMA_VERSION: u32 = 1;
@@ -376,23 +377,6 @@ pub fn sarif_run(report: &ChecksReport) -> Value {
         }},
         "results": results,
     })
-}
-
-/// Escapes text for XML attributes and content.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// JUnit test suites: one per policy (a case per check: failed, skipped

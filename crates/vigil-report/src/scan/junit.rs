@@ -10,7 +10,7 @@ use vigil_match::{Finding, Kind};
 use super::ScanReport;
 
 /// Escapes text for XML attributes and content.
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

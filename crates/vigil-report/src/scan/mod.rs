@@ -5,6 +5,7 @@
 mod cyclonedx;
 mod json;
 mod junit;
+pub(crate) use junit::xml;
 pub(crate) mod markdown;
 pub(crate) mod sarif;
 pub(crate) mod table;

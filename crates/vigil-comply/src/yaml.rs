@@ -5,15 +5,7 @@
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 
-fn options(text: &str) -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = budget.max_nodes.max(text.len());
-    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
-    budget.max_depth = 256;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
-}
+use vigil_inventory::catalogers::lang::yaml_options as options;
 
 /// One YAML document as `T`; the error names the line and field.
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {

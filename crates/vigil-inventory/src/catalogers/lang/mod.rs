@@ -258,16 +258,21 @@ pub(crate) fn git_commit(source: &str) -> Option<&str> {
 }
 
 /// A YAML document (pnpm, yarn berry and pub lockfiles) as JSON values.
-/// The parser's budget grows with the input, so large lockfiles are read
-/// whole while alias expansion ("billion laughs") stays refused.
 pub(crate) fn yaml(text: &str) -> Result<serde_json::Value, String> {
+    serde_saphyr::from_str_with_options(text, yaml_options(text)).map_err(|e| e.to_string())
+}
+
+/// Parser options for hostile YAML: the budget grows with the input, so
+/// large files are read whole while alias expansion ("billion laughs") and
+/// deep nesting stay refused.
+pub fn yaml_options(text: &str) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = budget.max_nodes.max(text.len());
     budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
     budget.max_depth = 256;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| e.to_string())
+    options
 }
 
 /// The package URL of a dependency; without a version when it has none.

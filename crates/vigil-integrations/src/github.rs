@@ -138,7 +138,9 @@ impl Tracker for GitHubTracker {
         let created =
             self.client.json(http::Method::POST, &url, &self.headers(), Some(&body))?.json("github: create")?;
         match created["number"].as_u64() {
-            Some(number) => Ok(self.reference(number, created["html_url"].as_str())),
+            Some(number) => {
+                Ok(crate::settle_race(self, self.reference(number, created["html_url"].as_str()), draft.vigil_id))
+            }
             None => Err(DeliveryError::never("github: the created issue has no number")),
         }
     }

@@ -210,7 +210,7 @@ impl Tracker for JiraTracker {
         let url = format!("{}/issue", self.api);
         let created = self.client.json(http::Method::POST, &url, &self.headers(), Some(&body))?.json("jira: create")?;
         match created["key"].as_str().filter(|k| path_safe(k)) {
-            Some(key) => Ok(self.reference(key)),
+            Some(key) => Ok(crate::settle_race(self, self.reference(key), draft.vigil_id)),
             None => Err(DeliveryError::never("jira: the created issue has no key")),
         }
     }

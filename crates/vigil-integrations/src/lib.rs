@@ -193,7 +193,9 @@ pub trait Tracker: Send + Sync {
     fn find_by_vigil_id(&self, vigil_id: i64) -> Result<Option<ExternalRef>, DeliveryError>;
 
     /// Opens a ticket for `draft`, or returns the one an earlier attempt
-    /// opened (found by its label), so retries never duplicate it.
+    /// opened (found by its label), so retries never duplicate it. When two
+    /// workers race and both open one, the later closes its own as a
+    /// duplicate and both return the older.
     fn create(&self, draft: &TicketDraft) -> Result<ExternalRef, DeliveryError>;
 
     /// Adds a comment (Markdown) to the ticket `key`.
@@ -202,6 +204,27 @@ pub trait Tracker: Send + Sync {
     /// Closes or reopens the ticket `key`; nothing happens when it is
     /// already in that state.
     fn set_state(&self, key: &str, state: TicketState) -> Result<(), DeliveryError>;
+}
+
+/// After a create: if the search now shows an older ticket with the same
+/// label (another worker won a race), the new one is commented on, closed,
+/// and the older one returned, so racing workers converge on one ticket.
+/// A failed search keeps the new ticket: it exists, and a later
+/// [`Tracker::find_by_vigil_id`] returns the oldest either way.
+pub(crate) fn settle_race(tracker: &dyn Tracker, created: ExternalRef, vigil_id: i64) -> ExternalRef {
+    match tracker.find_by_vigil_id(vigil_id) {
+        Ok(Some(oldest)) if oldest.key != created.key => {
+            let note = format!(
+                "Duplicate of {}: opened by a concurrent delivery of the same Vigil ticket, which is tracked there.",
+                oldest.key
+            );
+            // Best effort: the duplicate stays harmless if either call fails.
+            let _ = tracker.comment(&created.key, &note);
+            let _ = tracker.set_state(&created.key, TicketState::Closed);
+            oldest
+        }
+        _ => created,
+    }
 }
 
 /// Connect and read timeouts of every HTTP call.

@@ -50,7 +50,8 @@ fn jira_create_is_idempotent_and_shaped_per_version() {
             JiraApiVersion::V3 => "/rest/api/3/search/jql",
         };
         let searches: Vec<_> = fake.requests().into_iter().filter(|r| r.path == search_path).collect();
-        assert_eq!(searches.len(), 5, "{version:?}");
+        // find, 3 creates (one search before each, one after each of the 2 that created), find.
+        assert_eq!(searches.len(), 7, "{version:?}");
         assert_eq!(searches[0].json().unwrap()["jql"], "labels = \"vigil-ticket-7\" ORDER BY created ASC");
     }
 }
@@ -239,4 +240,27 @@ fn github_auth_and_failures() {
     assert!(fake.issues().is_empty());
     assert_eq!(github.create(&draft(1)).unwrap().key, "acme/app#1");
     assert_eq!(fake.issues().len(), 1);
+}
+
+#[test]
+fn racing_workers_converge_on_the_older_ticket() {
+    let fake = FakeJira::start(JiraApiVersion::V3);
+    let jira = JiraTracker::new(fake.config()).unwrap();
+    fake.race_next_create();
+    let ticket = jira.create(&draft(4)).unwrap();
+    assert_eq!(ticket.key, "OPS-1");
+    let duplicate = fake.issue("OPS-2").unwrap();
+    assert_eq!(duplicate.status_category, "done");
+    assert_eq!(duplicate.comments.len(), 1);
+    assert_eq!(fake.issue("OPS-1").unwrap().status_category, "new");
+    assert_eq!(jira.create(&draft(4)).unwrap().key, "OPS-1");
+
+    let fake = FakeGitHub::start();
+    let github = GitHubTracker::new(fake.config()).unwrap();
+    fake.race_next_create();
+    assert_eq!(github.create(&draft(4)).unwrap().key, "acme/app#1");
+    let duplicate = fake.issue(2).unwrap();
+    assert_eq!(duplicate.state, "closed");
+    assert!(duplicate.comments[0].starts_with("Duplicate of acme/app#1"), "{:?}", duplicate.comments);
+    assert_eq!(fake.issue(1).unwrap().state, "open");
 }

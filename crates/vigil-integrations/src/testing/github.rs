@@ -33,6 +33,7 @@ pub struct FakeGitHubIssue {
 struct State {
     base: String,
     issues: Vec<FakeGitHubIssue>,
+    race_next_create: bool,
 }
 
 /// A fake GitHub API on 127.0.0.1 serving repository [`Self::OWNER`]/[`Self::REPO`].
@@ -51,7 +52,7 @@ impl FakeGitHub {
 
     /// Starts the fake.
     pub fn start() -> FakeGitHub {
-        let state = Arc::new(Mutex::new(State { base: String::new(), issues: Vec::new() }));
+        let state = Arc::new(Mutex::new(State { base: String::new(), issues: Vec::new(), race_next_create: false }));
         let shared = state.clone();
         let server = HttpServer::start(Arc::new(move |request| handle(&mut lock(&shared), request)));
         lock(&state).base = server.url();
@@ -87,6 +88,12 @@ impl FakeGitHub {
     /// Every request received.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.server.requests).clone()
+    }
+
+    /// Makes the next create behave as if another worker created the same
+    /// issue just before it (after this worker's search found nothing).
+    pub fn race_next_create(&self) {
+        lock(&self.state).race_next_create = true;
     }
 
     /// Makes the next request fail (queued: call again for more).
@@ -164,7 +171,7 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Answer {
                     return Answer::json(422, json!({"message": "Validation Failed", "errors": [{"field": "labels"}]}));
                 }
             };
-            let issue = FakeGitHubIssue {
+            let mut issue = FakeGitHubIssue {
                 number: state.issues.len() as u64 + 1,
                 title: title.to_owned(),
                 body: body["body"].as_str().unwrap_or("").to_owned(),
@@ -173,6 +180,12 @@ fn handle(state: &mut State, request: &RecordedRequest) -> Answer {
                 state_reason: None,
                 comments: Vec::new(),
             };
+            if std::mem::take(&mut state.race_next_create) {
+                state
+                    .issues
+                    .push(FakeGitHubIssue { title: format!("{} (other worker)", issue.title), ..issue.clone() });
+                issue.number += 1;
+            }
             let answer = issue_json(&base, &issue);
             state.issues.push(issue);
             Answer::json(201, answer)

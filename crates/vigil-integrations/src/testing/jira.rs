@@ -44,6 +44,7 @@ struct State {
     version: JiraApiVersion,
     auth: String,
     issues: Vec<FakeJiraIssue>,
+    race_next_create: bool,
 }
 
 /// A fake Jira on 127.0.0.1.
@@ -66,7 +67,8 @@ impl FakeJira {
 
     /// A fake speaking `version`, accepting only `auth`.
     pub fn start_with(version: JiraApiVersion, auth: JiraAuth) -> FakeJira {
-        let state = Arc::new(Mutex::new(State { version, auth: auth.header(), issues: Vec::new() }));
+        let state =
+            Arc::new(Mutex::new(State { version, auth: auth.header(), issues: Vec::new(), race_next_create: false }));
         let shared = state.clone();
         let server = HttpServer::start(Arc::new(move |request| handle(&mut lock(&shared), request)));
         FakeJira { server, state, auth }
@@ -103,6 +105,12 @@ impl FakeJira {
     /// Every request received.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.server.requests).clone()
+    }
+
+    /// Makes the next create behave as if another worker created the same
+    /// issue just before it (after this worker's search found nothing).
+    pub fn race_next_create(&self) {
+        lock(&self.state).race_next_create = true;
     }
 
     /// Makes the next request fail (queued: call again for more).
@@ -253,6 +261,11 @@ fn create(state: &mut State, body: &Value) -> Answer {
     }
     if !errors.is_empty() {
         return Answer::json(400, json!({"errorMessages": [], "errors": errors}));
+    }
+    if std::mem::take(&mut state.race_next_create) {
+        let mut competitor = body.clone();
+        competitor["fields"]["summary"] = json!(format!("{summary} (other worker)"));
+        create(state, &competitor);
     }
     let id = 10_000 + state.issues.len() as u64 + 1;
     let key = format!("{project}-{}", state.issues.len() + 1);

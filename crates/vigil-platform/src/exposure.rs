@@ -112,7 +112,7 @@ pub async fn exposure(platform: &Platform, actor: &Actor, advisory: &str) -> Res
     }
     aliases.sort();
     aliases.dedup();
-    let history = findings::history_for(&mut conn, &keys, &actor.scope).await?;
+    let history = findings::history_for(&mut conn, &keys, &actor.scope, now).await?;
     let mut by_asset: BTreeMap<i64, AssetExposure> = BTreeMap::new();
     let mut spans: BTreeMap<i64, Vec<(i64, Option<i64>)>> = BTreeMap::new();
     for (finding, events) in history {

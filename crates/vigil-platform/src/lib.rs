@@ -10,6 +10,10 @@
 //!   REOPENED by full scans and by re-matches after advisory updates.
 //! - [`triage`], [`tags`], [`exposure`], [`vex`], [`admin`]: decisions,
 //!   dynamic tags, exposure windows, OpenVEX export, accounts.
+//! - [`sla`] and [`trends`]: days to remediate per severity and tag, due
+//!   dates and breaches; daily snapshots per (team, tag, severity, status),
+//!   backfilled from the status history, and the trends read from them or,
+//!   for any query, from the history itself.
 //! - [`vulndb`] and [`jobs`]: published advisory-database versions that
 //!   every node matches against byte for byte, and the job runner that
 //!   refreshes them and re-matches every stored inventory.
@@ -30,7 +34,9 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod read;
 pub mod results;
+pub mod sla;
 pub mod tags;
+
 pub mod triage;
 pub mod vex;
 pub mod vulndb;

@@ -111,7 +111,7 @@ pub struct FindingDetail {
 pub async fn finding(platform: &Platform, actor: &Actor, id: i64) -> Result<FindingDetail> {
     actor.require(Permission::Read)?;
     let mut conn = platform.store.read().await?;
-    let finding = findings::get(&mut conn, id, &actor.scope).await?;
+    let finding = findings::get(&mut conn, id, &actor.scope, platform.now()).await?;
     let history = findings::events(&mut conn, id).await?;
     Ok(FindingDetail { finding, history })
 }

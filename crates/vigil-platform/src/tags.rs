@@ -45,11 +45,14 @@ async fn evaluate(tx: &mut Tx, tag: i64, rule: &str, only: Option<i64>, now: i64
     Ok(())
 }
 
-/// Re-evaluates every dynamic tag for one asset.
+/// Re-evaluates every dynamic tag for one asset, then the SLA due dates
+/// of its findings (which follow its tags and its findings' severities).
+/// Called wherever an asset or its findings change.
 pub async fn evaluate_asset(tx: &mut Tx, asset: i64, now: i64) -> Result<()> {
     for (tag, rule) in assets::dynamic_tags(tx).await? {
         evaluate(tx, tag, &rule, Some(asset), now).await?;
     }
+    crate::sla::refresh_asset(tx, asset).await?;
     Ok(())
 }
 
@@ -82,6 +85,7 @@ pub async fn create(platform: &Platform, actor: &Actor, request: &TagRequest) ->
     let created = assets::create_tag(&mut tx, name, rule, request.description.as_deref(), now).await?;
     if let Some(rule) = rule {
         evaluate(&mut tx, created.id, rule, None, now).await?;
+        crate::sla::tags_changed(&mut tx, &[name]).await?;
     }
     let tag = assets::tag(&mut tx, created.id).await?;
     actor.audit(&mut tx, now, "tag.create", ("tag", Some(tag.id.to_string())), None, (None, json(&tag))).await?;
@@ -107,6 +111,7 @@ pub async fn update(platform: &Platform, actor: &Actor, id: i64, request: &TagRe
         evaluate(&mut tx, id, rule, None, now).await?;
     }
     let after = assets::tag(&mut tx, id).await?;
+    crate::sla::tags_changed(&mut tx, &[&before.name, &after.name]).await?;
     actor.audit(&mut tx, now, "tag.update", ("tag", Some(id.to_string())), None, (json(&before), json(&after))).await?;
     tx.commit().await?;
     Ok(after)
@@ -119,6 +124,7 @@ pub async fn delete(platform: &Platform, actor: &Actor, id: i64) -> Result<()> {
     let mut tx = platform.store.write().await?;
     let before = assets::tag(&mut tx, id).await?;
     assets::delete_tag(&mut tx, id).await?;
+    crate::sla::tags_changed(&mut tx, &[&before.name]).await?;
     actor.audit(&mut tx, now, "tag.delete", ("tag", Some(id.to_string())), None, (json(&before), None)).await?;
     tx.commit().await?;
     Ok(())

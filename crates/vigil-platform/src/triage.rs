@@ -139,9 +139,9 @@ pub async fn decide(platform: &Platform, actor: &Actor, request: &Request) -> Re
                 return Err(Error::Invalid("target.findings: give 1 to 10,000 finding ids".into()));
             }
             for id in ids {
-                let before = findings::get(&mut tx, *id, &actor.scope).await?;
+                let before = findings::get(&mut tx, *id, &actor.scope, now).await?;
                 findings::set_triage(&mut tx, &[*id], &decision, None).await?;
-                let after = findings::get(&mut tx, *id, &actor.scope).await?;
+                let after = findings::get(&mut tx, *id, &actor.scope, now).await?;
                 actor
                     .audit(
                         &mut tx,

@@ -39,6 +39,11 @@ pub enum Target {
         /// The column the condition is on.
         column: &'static str,
     },
+    /// An enumerated field whose every word stands for its own condition
+    /// (`sla:breached` is `f.status <> 'fixed' AND f.sla_due_at <= now`),
+    /// so each can be written the way an index answers it. `{now}` in a
+    /// condition is bound to the query's present moment.
+    Cases(&'static [(&'static str, &'static str)]),
 }
 
 /// One field of a catalogue.

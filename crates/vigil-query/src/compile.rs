@@ -132,6 +132,10 @@ impl Compiler<'_> {
         let (column, within) = match field.target {
             Target::Column(column) => (column, None),
             Target::Within { sql, column } => (column, Some(sql)),
+            Target::Cases(cases) => {
+                let condition = self.cases(field, cases, &c.values)?;
+                return Ok(if c.op == Op::Ne { format!("NOT COALESCE(({condition}), FALSE)") } else { condition });
+            }
         };
         let positive = if c.op == Op::Ne { Op::Eq } else { c.op };
         let condition = self.condition(field, column, positive, &c.values)?;
@@ -203,6 +207,33 @@ impl Compiler<'_> {
             }
             Kind::Time => self.time(field, column, op, &values[0]),
         }
+    }
+
+    /// The conditions of the words named, joined by `OR`. The field's kind
+    /// lists the same words as its cases.
+    fn cases(
+        &mut self,
+        field: &Field,
+        cases: &[(&'static str, &'static str)],
+        values: &[Value],
+    ) -> Result<String, Error> {
+        let words: Vec<&'static str> = cases.iter().map(|(w, _)| *w).collect();
+        let mut parts = Vec::new();
+        for v in values {
+            let Some((_, sql)) = cases.iter().find(|(w, _)| w.eq_ignore_ascii_case(&v.text)) else {
+                return Err(Error::at(v.column, format!("`{}` is not a value of `{}`", v.text, field.name))
+                    .suggest(&v.text, words.iter().copied())
+                    .hint_if_none(format!("it takes {}", words.join(", "))));
+            };
+            let sql = if sql.contains("{now}") {
+                let now = self.bind(Param::Int(self.now));
+                sql.replace("{now}", &now)
+            } else {
+                sql.to_string()
+            };
+            parts.push(format!("({sql})"));
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { format!("({})", parts.join(" OR ")) })
     }
 
     /// `column op $n`, or `column IN ($n, ...)` for a list.
@@ -419,6 +450,12 @@ mod tests {
         Field::new("kev", Kind::Bool, Target::Column("f.kev"), ""),
         Field::new("first_seen", Kind::Time, Target::Column("f.first_seen"), "").sortable("f.first_seen"),
         Field::new(
+            "sla",
+            Kind::Enum(&["breached", "none"]),
+            Target::Cases(&[("breached", "f.open = 1 AND f.due <= {now}"), ("none", "f.due IS NULL")]),
+            "",
+        ),
+        Field::new(
             "tag",
             Kind::Text,
             Target::Within {
@@ -546,6 +583,20 @@ mod tests {
         assert_eq!((e.column, e.hint.as_deref()), (10, Some("did you mean `severity`?")));
         assert!(parse_sort("cvss", &CATALOG).unwrap_err().hint.unwrap().starts_with("sortable fields"));
         assert!(parse_sort("severity:up", &CATALOG).is_err());
+    }
+
+    #[test]
+    fn each_word_of_a_cases_field_is_its_own_condition() {
+        let c = compile(&parse("sla:breached").unwrap(), &CATALOG, 1, NOW).unwrap();
+        assert_eq!(c.condition, "(f.open = 1 AND f.due <= $1)");
+        assert_eq!(c.params, vec![Param::Int(NOW)]);
+        let c = compile(&parse("sla in (none, breached)").unwrap(), &CATALOG, 3, NOW).unwrap();
+        assert_eq!(c.condition, "((f.due IS NULL) OR (f.open = 1 AND f.due <= $3))");
+        let c = compile(&parse("sla!=breached").unwrap(), &CATALOG, 1, NOW).unwrap();
+        assert_eq!(c.condition, "NOT COALESCE(((f.open = 1 AND f.due <= $1)), FALSE)");
+        let err = compile(&parse("sla:breachd").unwrap(), &CATALOG, 1, NOW).unwrap_err();
+        assert_eq!(err.hint.as_deref(), Some("did you mean `breached`?"));
+        assert!(compile(&parse("sla>breached").unwrap(), &CATALOG, 1, NOW).is_err());
     }
 
     #[test]

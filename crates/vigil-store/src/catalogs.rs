@@ -7,7 +7,7 @@
 
 use vigil_query::{Catalog, Field, Kind, Target};
 
-use crate::model::{ASSET_KINDS, FIX_STATES, JUSTIFICATIONS, SEVERITIES, SOURCES, STATUSES, TRIAGE_STATES};
+use crate::model::{ASSET_KINDS, FIX_STATES, JUSTIFICATIONS, SEVERITIES, SLA_STATES, SOURCES, STATUSES, TRIAGE_STATES};
 
 const TAG: Target = Target::Within {
     sql: "a.id IN (SELECT qt.asset_id FROM asset_tags qt JOIN tags qg ON qg.id = qt.tag_id WHERE {cond})",
@@ -90,7 +90,16 @@ const SHARED: [Field; 3] = [
     Field::new("label.*", Kind::Text, LABEL, "a label of the asset: `label.env:prod`"),
 ];
 
-const FINDING_OWN: [Field; 26] = [
+/// Each word of the `sla` field, written so the index on `sla_due_at` answers it.
+const SLA_CASES: [(&str, &str); 5] = [
+    ("none", "f.sla_due_at IS NULL"),
+    ("within", "f.status <> 'fixed' AND f.sla_due_at > {now}"),
+    ("breached", "f.status <> 'fixed' AND f.sla_due_at <= {now}"),
+    ("met", "f.status = 'fixed' AND f.fixed_at <= f.sla_due_at"),
+    ("missed", "f.status = 'fixed' AND f.fixed_at > f.sla_due_at"),
+];
+
+const FINDING_OWN: [Field; 28] = [
     Field::new("id", Kind::Integer, Target::Column("f.id"), "the finding's id").sortable("f.id"),
     Field::new(
         "severity",
@@ -138,6 +147,14 @@ const FINDING_OWN: [Field; 26] = [
         .sortable("COALESCE(f.fixed_at, 0)"),
     Field::new("changed", Kind::Time, Target::Column("f.status_changed_at"), "when its status last changed")
         .sortable("f.status_changed_at"),
+    Field::new("due", Kind::Time, Target::Column("f.sla_due_at"), "when its SLA runs out (`due<2025-01-01`)")
+        .sortable("COALESCE(f.sla_due_at, 9223372036854775807)"),
+    Field::new(
+        "sla",
+        Kind::Enum(SLA_STATES),
+        Target::Cases(&SLA_CASES),
+        "against its SLA: `none`, `within`, `breached` (open, past due), `met`, `missed` (fixed late)",
+    ),
 ];
 
 const fn concat_fields<const A: usize, const B: usize, const C: usize, const N: usize>(
@@ -162,7 +179,7 @@ const fn concat_fields<const A: usize, const B: usize, const C: usize, const N: 
     out
 }
 
-static FINDING_FIELDS: [Field; 42] = concat_fields(FINDING_OWN, ASSET_PREFIXED, SHARED);
+static FINDING_FIELDS: [Field; 44] = concat_fields(FINDING_OWN, ASSET_PREFIXED, SHARED);
 
 const PACKAGE: &str = "a.inventory IN (SELECT qp.inventory FROM inventory_packages qp WHERE {cond})";
 const OPEN_FINDING: &str = "a.id IN (SELECT qf.asset_id FROM findings qf WHERE qf.status <> 'fixed' AND {cond})";
@@ -268,6 +285,12 @@ mod tests {
             names.dedup();
             assert_eq!(before, names.len(), "{}", catalog.entity);
         }
+    }
+
+    #[test]
+    fn the_sla_field_has_a_condition_for_each_state() {
+        let words: Vec<&str> = SLA_CASES.iter().map(|(w, _)| *w).collect();
+        assert_eq!(words, SLA_STATES);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 use vigil_query::{Expr, Param, SortKey};
 
 use crate::catalogs::FINDINGS;
-use crate::model::{Finding, FindingEvent, FindingPackage, SEVERITIES, Triage, TriageRule};
+use crate::model::{Finding, FindingEvent, FindingPackage, SEVERITIES, Triage, TriageRule, sla_state};
 use crate::sql::{Page, Paged, Search, execute, fetch_all, flag, id_list, opt_text, scope_condition, words};
 use crate::{Error, Result, Scope};
 
@@ -402,8 +402,12 @@ pub async fn add_aliases(conn: &mut AnyConnection, pairs: &[(String, String)]) -
 /// `asset.*`, `tag` and `label.*` fields need.
 const SELECT: &str = "SELECT f.*, a.name AS asset_name FROM findings f JOIN assets a ON a.id = f.asset_id";
 
-fn finding_row(row: &AnyRow) -> Result<Finding> {
+/// A finding row; `now` decides whether an open finding's SLA is breached.
+fn finding_row(row: &AnyRow, now: i64) -> Result<Finding> {
     let severity: i64 = row.try_get("severity")?;
+    let status: String = row.try_get("status")?;
+    let fixed_at: Option<i64> = row.try_get("fixed_at")?;
+    let due_at: Option<i64> = row.try_get("sla_due_at")?;
     let package = match opt_text(row, "package_name")? {
         Some(name) => Some(FindingPackage {
             name,
@@ -436,12 +440,14 @@ fn finding_row(row: &AnyRow) -> Result<Finding> {
         fix: row.try_get("fix_status")?,
         fixed_versions: words(&row.try_get::<String, _>("fixed_versions")?),
         risk: row.try_get("risk")?,
-        status: row.try_get("status")?,
+        sla: sla_state(&status, fixed_at, due_at, now).to_string(),
+        status,
         first_seen: row.try_get("first_seen")?,
         last_seen: row.try_get("last_seen")?,
-        fixed_at: row.try_get("fixed_at")?,
+        fixed_at,
         status_changed_at: row.try_get("status_changed_at")?,
         status_scan_id: row.try_get("status_scan_id")?,
+        due_at,
         triage: Triage {
             state: row.try_get("triage")?,
             justification: opt_text(row, "triage_justification")?,
@@ -466,14 +472,14 @@ fn search<'a>(
     Search { select: SELECT, id: "f.id", team: Some("f.team_id"), catalog: &FINDINGS, filter, scope, sort, extra, now }
 }
 
-/// One finding, when the scope shows it.
-pub async fn get(conn: &mut AnyConnection, id: i64, scope: &Scope) -> Result<Finding> {
+/// One finding, when the scope shows it (its SLA state as of `now`).
+pub async fn get(conn: &mut AnyConnection, id: i64, scope: &Scope, now: i64) -> Result<Finding> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} WHERE f.id = $1")))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or_else(|| Error::NotFound(format!("finding {id}")))?;
-    let finding = finding_row(&row)?;
+    let finding = finding_row(&row, now)?;
     if !scope.allows(finding.team_id) {
         return Err(Error::NotFound(format!("finding {id}")));
     }
@@ -492,7 +498,29 @@ pub async fn list(
 ) -> Result<Paged<Finding>> {
     let extra = asset.map(|a| ("f.asset_id = $1".to_string(), vec![Param::Int(a)]));
     let (rows, next) = search(filter, scope, sort, extra, now).page(conn, page).await?;
-    Ok(Paged { items: rows.iter().map(finding_row).collect::<Result<_>>()?, next })
+    Ok(Paged { items: rows.iter().map(|r| finding_row(r, now)).collect::<Result<_>>()?, next })
+}
+
+/// Open findings by when their SLA ran out, earliest first.
+const BY_DUE: [SortKey; 1] = [SortKey { field: "due", expr: "f.sla_due_at", descending: false }];
+
+/// A page of the findings matching `filter` that are open and whose SLA due
+/// date fell within `(from, to]` (they became breached in that window),
+/// earliest due first. Served by the index on `sla_due_at`.
+pub async fn breached_between(
+    conn: &mut AnyConnection,
+    filter: &Expr,
+    scope: &Scope,
+    (from, to): (i64, i64),
+    page: &Page,
+    now: i64,
+) -> Result<Paged<Finding>> {
+    let extra = Some((
+        "f.sla_due_at > $1 AND f.sla_due_at <= $2 AND f.status <> 'fixed'".to_string(),
+        vec![Param::Int(from), Param::Int(to)],
+    ));
+    let (rows, next) = search(filter, scope, &BY_DUE, extra, now).page(conn, page).await?;
+    Ok(Paged { items: rows.iter().map(|r| finding_row(r, now)).collect::<Result<_>>()?, next })
 }
 
 /// How many findings match.
@@ -625,6 +653,7 @@ pub async fn history_for(
     conn: &mut AnyConnection,
     keys: &[String],
     scope: &Scope,
+    now: i64,
 ) -> Result<Vec<(Finding, Vec<FindingEvent>)>> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -638,7 +667,7 @@ pub async fn history_for(
         &params,
     )
     .await?;
-    let findings: Vec<Finding> = rows.iter().map(finding_row).collect::<Result<_>>()?;
+    let findings: Vec<Finding> = rows.iter().map(|r| finding_row(r, now)).collect::<Result<_>>()?;
     let ids: Vec<i64> = findings.iter().map(|f| f.id).collect();
     let mut by_finding: HashMap<i64, Vec<FindingEvent>> = HashMap::new();
     for chunk in ids.chunks(BATCH * 4) {

@@ -1,7 +1,8 @@
 //! The platform's data: teams, users and tokens; assets with attributes
 //! and tags; scans and content-addressed inventories; findings with their
-//! status history and triage; the audit trail; background jobs; published
-//! advisory-database versions.
+//! status history and triage; SLA policy and due dates; daily trend
+//! snapshots; the audit trail; background jobs; published advisory-database
+//! versions.
 //!
 //! One code path serves both backends through sqlx's `Any` driver: the
 //! embedded SQLite file (WAL, no setup) and PostgreSQL (many stateless
@@ -33,6 +34,7 @@ pub mod jobs;
 pub mod model;
 pub mod scans;
 mod schema;
+pub mod sla;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;

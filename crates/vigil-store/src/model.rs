@@ -325,6 +325,22 @@ pub const JUSTIFICATIONS: &[&str] = &[
     "vulnerable_code_cannot_be_controlled_by_adversary",
     "inline_mitigations_already_exist",
 ];
+/// Where a finding stands against its SLA: no SLA; open and not yet due;
+/// open and past due; fixed by its due date; fixed after it.
+pub const SLA_STATES: &[&str] = &["none", "within", "breached", "met", "missed"];
+
+/// A finding's SLA state (one of [`SLA_STATES`]) at `now`. Breached from
+/// the due moment on; fixed by the due moment (inclusive) is met.
+pub fn sla_state(status: &str, fixed_at: Option<i64>, due_at: Option<i64>, now: i64) -> &'static str {
+    match (due_at, status) {
+        (None, _) => "none",
+        (Some(due), "fixed") if fixed_at.is_some_and(|at| at > due) => "missed",
+        (Some(_), "fixed") => "met",
+        (Some(due), _) if due <= now => "breached",
+        (Some(_), _) => "within",
+    }
+}
+
 /// Fix states.
 pub const FIX_STATES: &[&str] = &["available", "none", "wontfix"];
 /// What found a finding.
@@ -432,6 +448,15 @@ pub struct Finding {
     pub status_changed_at: i64,
     /// The scan that last changed its status.
     pub status_scan_id: Option<i64>,
+    /// When it must be fixed by under the SLA policy (first seen + the days
+    /// for its severity and its asset's tags); absent when its severity has
+    /// no SLA.
+    #[serde(serialize_with = "opt_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<i64>,
+    /// Against its SLA, when read: `none`, `within`, `breached` (open and
+    /// past due), `met` (fixed by the due date) or `missed` (fixed after it).
+    pub sla: String,
     /// Triage, kept apart from detection.
     pub triage: Triage,
     /// The advisory database version that last matched it.

@@ -22,6 +22,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_list_order.sql"),
         include_str!("../migrations/postgres/0002_list_order.sql"),
     ),
+    (
+        4,
+        "sla and trends",
+        include_str!("../migrations/sqlite/0004_sla_trends.sql"),
+        include_str!("../migrations/postgres/0004_sla_trends.sql"),
+    ),
 ];
 
 /// Applies the migrations that have not run yet. On PostgreSQL, sqlx holds

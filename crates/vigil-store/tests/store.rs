@@ -269,7 +269,7 @@ async fn the_whole_store_on_both_backends() {
         findings::set_triage(&mut tx, &[id_a], &decision, None).await.unwrap();
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
-        let f = findings::get(&mut conn, id_a, &Scope::All).await.unwrap();
+        let f = findings::get(&mut conn, id_a, &Scope::All, 0).await.unwrap();
         assert_eq!(
             (f.status.as_str(), f.fixed_at, f.severity.as_str(), f.epss),
             ("fixed", Some(now + 60), "critical", Some(0.5))
@@ -282,7 +282,7 @@ async fn the_whole_store_on_both_backends() {
         );
         assert_eq!(events[0].scan_id, Some(scan));
         let keys = findings::keys_for(&mut conn, "GHSA-CVE-1").await.unwrap();
-        let history = findings::history_for(&mut conn, &keys, &Scope::All).await.unwrap();
+        let history = findings::history_for(&mut conn, &keys, &Scope::All, 0).await.unwrap();
         assert_eq!((history.len(), history[0].1.len()), (1, 2), "{backend}");
         drop(conn);
         let mut tx = store.write().await.unwrap();

@@ -6,6 +6,7 @@ mod assets;
 mod findings;
 mod scans;
 mod session;
+mod sla;
 mod system;
 
 use serde::Deserialize;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(assets::router())
         .merge(scans::router())
         .merge(findings::router())
+        .merge(sla::router())
         .merge(system::router())
 }
 

@@ -106,6 +106,8 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/jobs", Admin, None, 200),
         route(Method::GET, "/jobs/{job}", Admin, None, 200),
         route(Method::GET, "/query/fields", Read, None, 200),
+        route(Method::GET, "/sla", Read, None, 200),
+        route(Method::PUT, "/sla", Admin, None, 200),
     ]
 }
 
@@ -222,6 +224,7 @@ impl World {
                 "metadata": {"component": {"type": "application", "name": unique}},
                 "components": [{"type": "library", "name": "jinja2", "version": "2.10", "purl": "pkg:pypi/jinja2@2.10"}]
             }),
+            ("PUT", "/sla") => json!({"days": {"critical": 7, "high": 30, "medium": 90, "low": 180}}),
             ("POST", "/triage") => {
                 json!({"target": {"findings": [self.finding]}, "state": "false_positive", "comment": "matrix"})
             }

@@ -88,7 +88,7 @@ pub async fn set_due(conn: &mut AnyConnection, days: &[(i64, i64)], assets: Asse
         Assets::WithoutOverrides => "asset_id NOT IN (SELECT qt.asset_id FROM asset_tags qt JOIN tags qg ON \
                                      qg.id = qt.tag_id WHERE qg.name IN (SELECT tag FROM sla_policy WHERE tag <> ''))"
             .to_string(),
-        Assets::Only(ids) if ids.is_empty() => return Ok(0),
+        Assets::Only([]) => return Ok(0),
         Assets::Only(ids) => format!("asset_id IN ({})", id_list(ids, &mut params)),
     };
     execute(

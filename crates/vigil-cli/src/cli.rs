@@ -63,6 +63,9 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Find known vulnerabilities in an image, a directory or a lockfile
     Scan(Box<ScanArgs>),
+    /// The fewest package upgrades, each to the lowest version that clears its advisories, that
+    /// make `vigil scan` pass its gate (same targets and options as scan)
+    FixPlan(Box<FixPlanArgs>),
     /// Compare two scans (reports, or targets scanned now): packages and findings added and fixed
     Diff(Box<DiffArgs>),
     /// Explain why an advisory does or does not match a target
@@ -184,10 +187,8 @@ pub struct ExplainArgs {
 /// `vigil scan` flags.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A container image (docker-archive or oci-archive tar, OCI layout directory, or a
-    /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
-    /// root filesystem or project directory, a lockfile or an SBOM
-    pub target: String,
+    #[command(flatten)]
+    pub input: ScanInput,
     /// Output format, repeatable; FORMAT=FILE writes that format to FILE
     /// (table, json, sarif, junit, markdown, cyclonedx) [default: table]
     #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_scan_output)]
@@ -195,6 +196,35 @@ pub struct ScanArgs {
     /// Write the format given without =FILE to FILE instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Upload to a Vigil server")]
+    pub upload: crate::cli_platform::UploadArgs,
+}
+
+/// `vigil fix-plan` flags: what `vigil scan` reads and gates on, and the plan's output.
+#[derive(Debug, Args)]
+pub struct FixPlanArgs {
+    #[command(flatten)]
+    pub input: ScanInput,
+    #[command(flatten)]
+    pub format: FormatArg,
+    /// Write the plan to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// API token for --baseline server
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// The asset's name on the server, for --baseline server [default: the target as given]
+    #[arg(long, value_name = "NAME")]
+    pub asset: Option<String>,
+}
+
+/// What a scan reads, how it filters and what fails it: shared by `vigil scan` and `vigil fix-plan`.
+#[derive(Debug, Args)]
+pub struct ScanInput {
+    /// A container image (docker-archive or oci-archive tar, OCI layout directory, or a
+    /// registry reference such as ghcr.io/org/app:1.0 or 127.0.0.1:5000/app@sha256:...), a
+    /// root filesystem or project directory, a lockfile or an SBOM
+    pub target: String,
     /// Exit with code 1 when a vulnerability of this severity or higher is found (one whose
     /// severity is unknown, even after looking at other records of its CVE, counts only with
     /// --fail-on-unknown)
@@ -242,8 +272,6 @@ pub struct ScanArgs {
     pub checks: ChecksArgs,
     #[command(flatten, next_help_heading = "Image targets")]
     pub image: ImageArgs,
-    #[command(flatten, next_help_heading = "Upload to a Vigil server")]
-    pub upload: crate::cli_platform::UploadArgs,
 }
 
 /// One scanner of `--scanners`.

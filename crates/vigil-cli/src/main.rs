@@ -1,7 +1,8 @@
 //! The `vigil` binary: parses the command line and hands each command to
 //! the library crates. No business logic lives here.
 //!
-//! Exit codes: 0 success, 1 a `vigil scan` or `vigil webscan` `--fail-on` policy failed, 2 error.
+//! Exit codes: 0 success, 1 a `vigil scan` or `vigil webscan` `--fail-on` policy failed (for
+//! `vigil fix-plan`: would still fail once the plan is applied), 2 error.
 
 #![forbid(unsafe_code)]
 
@@ -40,6 +41,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(cli.config.as_deref())?;
             let db = config.db_path(cli.db_dir.as_deref())?;
             return commands::scan::scan(&config, &db, &args, cli.quiet);
+        }
+        Command::FixPlan(args) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let db = config.db_path(cli.db_dir.as_deref())?;
+            return commands::fixplan::fix_plan(&config, &db, &args, cli.quiet);
         }
         Command::Comply(args) => return commands::comply::comply(&args, cli.quiet),
         Command::Diff(args) => {

@@ -26,12 +26,16 @@
 //! [`identity`] says when findings of two scans are the same finding, for
 //! baselines and diffs here and for the server's finding lifecycle.
 //!
+//! [`fixplan`] gives, for each vulnerable package, the lowest version that
+//! clears its advisories, and the smallest set of upgrades that passes a gate.
+//!
 //! This crate renders nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod coverage;
+pub mod fixplan;
 pub mod identity;
 
 use std::cmp::Ordering;

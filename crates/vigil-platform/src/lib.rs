@@ -14,6 +14,8 @@
 //!   dates and breaches; daily snapshots per (team, tag, severity, status),
 //!   backfilled from the status history, and the trends read from them or,
 //!   for any query, from the history itself.
+//! - [`fixplan`]: the fewest upgrades that clear an asset's findings, and
+//!   the upgrades that clear the most findings across a fleet.
 //! - [`vulndb`] and [`jobs`]: published advisory-database versions that
 //!   every node matches against byte for byte, and the job runner that
 //!   refreshes them and re-matches every stored inventory.
@@ -28,6 +30,7 @@ pub mod admin;
 pub mod auth;
 mod error;
 pub mod exposure;
+pub mod fixplan;
 pub mod identity;
 pub mod ingest;
 pub mod jobs;

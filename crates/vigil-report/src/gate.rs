@@ -11,7 +11,7 @@
 //! (alone, any new vulnerability fails).
 
 use vigil_core::severity::Severity;
-use vigil_match::{BaselineState, Kind};
+use vigil_match::{BaselineState, Finding, Kind};
 
 use crate::ScanReport;
 
@@ -34,13 +34,22 @@ impl Gate {
         self.fail_on.is_some() || self.fail_on_unknown || self.fail_on_missing_data || self.fail_on_new
     }
 
+    /// Whether the gate looks at `f` at all: a vulnerability, and a new one under `fail_on_new`.
+    fn considers(&self, f: &Finding) -> bool {
+        f.kind == Kind::Vulnerability && (!self.fail_on_new || f.baseline == Some(BaselineState::New))
+    }
+
+    /// Whether `f` alone fails the gate (what a fix plan must remove).
+    pub fn counts(&self, f: &Finding) -> bool {
+        self.considers(f)
+            && (self.fail_on.is_some_and(|t| f.severity >= t && f.severity != Severity::Unknown)
+                || (self.fail_on_unknown && f.severity == Severity::Unknown)
+                || (self.fail_on_new && self.fail_on.is_none() && !self.fail_on_unknown))
+    }
+
     /// Why the report fails the gate, one reason per condition met; empty when it passes.
     pub fn failures(&self, report: &ScanReport) -> Vec<String> {
-        let vulnerabilities = || {
-            report.findings.iter().filter(|f| {
-                f.kind == Kind::Vulnerability && (!self.fail_on_new || f.baseline == Some(BaselineState::New))
-            })
-        };
+        let vulnerabilities = || report.findings.iter().filter(|f| self.considers(f));
         let new = if self.fail_on_new { "new " } else { "" };
         let mut reasons = Vec::new();
         if let Some(threshold) = self.fail_on {

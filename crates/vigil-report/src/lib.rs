@@ -9,6 +9,9 @@
 //! Configuration, compliance and secret results render through [`checks`],
 //! alone (`vigil comply`) or as the `config` section of a scan report.
 //!
+//! Fix plans (`vigil fix-plan`) render through [`fixplan`], which also asks
+//! the gate what it would say once the plan is applied.
+//!
 //! This crate renders; it scans and matches nothing.
 
 #![forbid(unsafe_code)]
@@ -17,6 +20,7 @@
 pub mod baseline;
 pub mod checks;
 pub mod diff;
+pub mod fixplan;
 pub mod gate;
 pub mod policy;
 mod sbom;

@@ -30,6 +30,7 @@ pub mod audit;
 pub mod catalogs;
 mod error;
 pub mod findings;
+pub mod fixplan;
 pub mod jobs;
 pub mod model;
 pub mod scans;

@@ -8,7 +8,7 @@
 //! interrupted build never breaks the database in use.
 //!
 //! Main types: [`Database`] (read side: [`Database::lookup`],
-//! [`Database::candidates`] for `explain`, [`Database::status`]),
+//! [`Database::candidates`] for `explain`, [`Database::entries`] for fix plans, [`Database::status`]),
 //! [`UpdatePlan`], [`Report`], [`Limits`]. Range evaluation follows the OSV
 //! schema exactly (see [`evaluate`]); version ordering comes from
 //! `vigil-version`.
@@ -40,7 +40,7 @@ mod store;
 
 pub use error::{Error, Result};
 pub use ingest::{Limits, NoProgress, Progress, Report, SourceReport, UpdatePlan, import, update};
-pub use query::{BorrowedSeverity, Candidate, EcosystemCount, SourceStatus, Status};
+pub use query::{BorrowedSeverity, Candidate, EcosystemCount, PackageEntry, SourceStatus, Status};
 pub use record::Problem;
 pub use store::{Database, SCHEMA_VERSION, SourceCounts};
 

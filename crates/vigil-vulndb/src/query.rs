@@ -50,6 +50,20 @@ pub struct Candidate {
     pub evaluation: Evaluation,
 }
 
+/// One affected entry of a package, decoded but not evaluated: what
+/// re-evaluating the package at other versions needs (fix plans).
+#[derive(Debug, Clone)]
+pub struct PackageEntry {
+    /// The OSV id.
+    pub id: String,
+    /// The record's ecosystem for this entry (`Debian:11`).
+    pub ecosystem: String,
+    /// RustSec informational category, if this is not a vulnerability.
+    pub informational: Option<String>,
+    /// Versions and ranges.
+    pub affected: vigil_core::osv::Affected,
+}
+
 /// A severity taken from another record about the same vulnerability, for
 /// a record that carries none (see [`Database::borrowed_severity`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,6 +216,40 @@ impl Database {
     /// The advisories that affect `version` of `name` in `ecosystem`.
     pub fn lookup(&self, ecosystem: &str, name: &str, version: &str) -> Result<Vec<Candidate>> {
         self.evaluate_package(ecosystem, name, version, true)
+    }
+
+    /// Every entry for `name` in ecosystems that `ecosystem` covers, decoded
+    /// and unevaluated, sorted by id and ecosystem.
+    pub fn entries(&self, ecosystem: &str, name: &str) -> Result<Vec<PackageEntry>> {
+        let want = Ecosystem::parse(ecosystem).canonical();
+        let key = want.normalize_name(name);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.ecosystem, f.entry, a.osv_id
+                 FROM affected f JOIN advisories a ON a.id = f.advisory
+                 WHERE f.base = ?1 AND f.name = ?2 AND f.ecosystem >= ?3 AND f.ecosystem < ?4",
+            )
+            .map_err(self.err())?;
+        let (low, high) = ecosystem_bounds(&want);
+        let mut rows = stmt.query(params![want.base(), key, low, high]).map_err(self.err())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.err())? {
+            let eco: String = row.get(0).map_err(self.err())?;
+            if !want.covers(&eco) {
+                continue;
+            }
+            // As in lookups: a broken entry is skipped, not fatal.
+            let Some(entry) = row.get_ref(1).map_err(self.err())?.as_blob().ok().and_then(decode) else { continue };
+            out.push(PackageEntry {
+                id: row.get(2).map_err(self.err())?,
+                ecosystem: eco,
+                informational: entry.informational,
+                affected: entry.affected,
+            });
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.ecosystem.cmp(&b.ecosystem)));
+        Ok(out)
     }
 
     /// Evaluates every entry of the package; advisory details are read only

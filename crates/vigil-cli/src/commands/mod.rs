@@ -7,6 +7,7 @@ pub mod comply;
 pub mod db;
 pub mod diff;
 pub mod explain;
+pub mod fixplan;
 pub mod help;
 pub mod sbom;
 pub mod scan;

@@ -12,7 +12,8 @@ use vigil_report::policy::{self, Suppression};
 use vigil_report::{ScanFormat, ScanReport};
 use vigil_vulndb::Database;
 
-use crate::cli::{ScanArgs, ScanFormatArg, ScanOutput, ScannerArg};
+use crate::cli::{ScanArgs, ScanFormatArg, ScanInput, ScanOutput, ScannerArg};
+use crate::cli_platform::UploadArgs;
 use crate::config::Config;
 use crate::progress::Bars;
 
@@ -79,7 +80,7 @@ pub fn ignore_rules(path: Option<&Path>) -> Result<Vec<policy::IgnoreRule>> {
 
 /// Applies the ignore file and OpenVEX documents.
 fn apply_policy(
-    args: &ScanArgs,
+    args: &ScanInput,
     findings: &mut Vec<vigil_match::Finding>,
     subject: &policy::Subject,
 ) -> Result<(Vec<Suppression>, Vec<String>)> {
@@ -103,6 +104,8 @@ pub struct Matched {
     pub coverage: Vec<vigil_match::Coverage>,
     /// When the database was built (RFC 3339); empty when nothing was matched.
     pub built_at: String,
+    /// The database matched against, when vulnerabilities were looked for.
+    pub database: Option<Database>,
 }
 
 /// Inventories `target` and matches it, saying on standard error what went unchecked.
@@ -153,20 +156,25 @@ fn matched(
         Some(database) => vigil_core::time::rfc3339(database.built_at()?),
         None => String::new(),
     };
-    Ok(Matched { inventory, findings, coverage, built_at })
+    Ok(Matched { inventory, findings, coverage, built_at, database })
 }
 
 /// The baseline of `--baseline`: a report file, or the asset's last scan on a server.
-fn baseline(args: &ScanArgs, target: &str, quiet: bool) -> Result<Option<vigil_report::baseline::Side>> {
+fn baseline(
+    args: &ScanInput,
+    upload: &UploadArgs,
+    target: &str,
+    quiet: bool,
+) -> Result<Option<vigil_report::baseline::Side>> {
     let Some(baseline) = &args.baseline else { return Ok(None) };
     let side = if baseline == "server" && !Path::new(baseline).exists() {
         let server = args
             .server
             .as_deref()
-            .or(args.upload.upload.as_deref())
+            .or(upload.upload.as_deref())
             .context("--baseline server needs the server's URL: --server URL (or VIGIL_SERVER), or --upload URL")?;
-        let token = args.upload.token.as_deref().context("--baseline server needs --token (or VIGIL_TOKEN)")?;
-        let asset = super::client::asset_name(&args.upload, target);
+        let token = upload.token.as_deref().context("--baseline server needs --token (or VIGIL_TOKEN)")?;
+        let asset = super::client::asset_name(upload, target);
         super::client::baseline(server, token, &asset)?
     } else {
         super::diff::read_report(Path::new(baseline))?
@@ -178,8 +186,20 @@ fn baseline(args: &ScanArgs, target: &str, quiet: bool) -> Result<Option<vigil_r
     Ok(Some(side))
 }
 
-/// Scans the target; exit code 1 when `--fail-on` is reached.
-pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
+/// A target scanned, before any output: the report, the database its
+/// packages were matched against, and the gate its options set.
+pub struct Scanned {
+    /// The report, after filters and suppressions.
+    pub report: ScanReport,
+    /// The advisory database, when vulnerabilities were looked for.
+    pub database: Option<Database>,
+    /// What fails the scan.
+    pub gate: Gate,
+}
+
+/// Inventories, matches, filters and applies the team's decisions as
+/// `vigil scan` does; `upload` names the server and token of `--baseline server`.
+pub fn evaluate(config: &Config, db: &Path, args: &ScanInput, upload: &UploadArgs, quiet: bool) -> Result<Scanned> {
     let vulns = args.scanners.contains(&ScannerArg::Vuln);
     let (inventory, checks) = if args.scanners.iter().any(|s| *s != ScannerArg::Vuln) {
         let ignore = ignore_path(args.ignore_file.as_deref());
@@ -189,10 +209,10 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     } else {
         (super::inventory(&args.target, &args.image, quiet)?, None)
     };
-    let Matched { inventory, mut findings, coverage, built_at } =
+    let Matched { inventory, mut findings, coverage, built_at, database } =
         matched(config, db, inventory, args.offline, quiet, vulns)?;
     // Read before anything is uploaded: the server's last scan must not be this one.
-    let baseline = baseline(args, &inventory.target, quiet)?;
+    let baseline = baseline(args, upload, &inventory.target, quiet)?;
     let compared = baseline.map(|side| vigil_report::baseline::mark(&mut findings, &inventory, &side));
     if args.ignore_unfixed {
         findings.retain(|f| f.kind != Kind::Vulnerability || f.fix_status == FixStatus::FixAvailable);
@@ -213,6 +233,19 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
     if let Some(compared) = compared {
         report = report.with_baseline(compared);
     }
+    let gate = Gate {
+        fail_on: args.fail_on.map(super::comply::threshold),
+        fail_on_unknown: args.fail_on_unknown,
+        fail_on_missing_data: args.fail_on_missing_data,
+        fail_on_new: args.fail_on_new,
+    };
+    Ok(Scanned { report, database, gate })
+}
+
+/// Scans the target; exit code 1 when `--fail-on` is reached.
+pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<ExitCode> {
+    let Scanned { report, gate, .. } = evaluate(config, db, &args.input, &args.upload, quiet)?;
+    let vulns = args.input.scanners.contains(&ScannerArg::Vuln);
     let outputs = if args.format.is_empty() {
         vec![ScanOutput { format: ScanFormatArg::Table, file: None }]
     } else {
@@ -250,12 +283,6 @@ pub fn scan(config: &Config, db: &Path, args: &ScanArgs, quiet: bool) -> Result<
         }
         super::client::upload(&args.upload, &report.inventory, &findings, &results, Some(&covers), quiet)?;
     }
-    let gate = Gate {
-        fail_on: args.fail_on.map(super::comply::threshold),
-        fail_on_unknown: args.fail_on_unknown,
-        fail_on_missing_data: args.fail_on_missing_data,
-        fail_on_new: args.fail_on_new,
-    };
     let failures = gate.failures(&report);
     if failures.is_empty() {
         return Ok(ExitCode::SUCCESS);

@@ -4,6 +4,7 @@
 mod accounts;
 mod assets;
 mod findings;
+mod fixplan;
 mod scans;
 mod session;
 mod sla;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(scans::router())
         .merge(findings::router())
         .merge(sla::router())
+        .merge(fixplan::router())
         .merge(system::router())
 }
 

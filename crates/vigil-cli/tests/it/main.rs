@@ -6,6 +6,7 @@ mod baseline;
 mod comply;
 mod db;
 mod engine;
+mod fixplan;
 mod harness;
 mod memory;
 mod platform;

@@ -10,7 +10,7 @@ use crate::harness::{
 };
 
 /// A database built offline from the fixture records, KEV and an EPSS file.
-fn database(dir: &Path) {
+pub fn database(dir: &Path) {
     let m = mirror();
     let osv = fixtures().join("osv");
     let kev = fixtures().join("kev/known_exploited_vulnerabilities.json");

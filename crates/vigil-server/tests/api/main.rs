@@ -1,5 +1,6 @@
 //! The API in process (no socket), on both backends.
 
+mod fixplan;
 mod harness;
 mod hostile;
 mod matrix;

@@ -70,8 +70,9 @@ async fn asset_and_fleet_fix_plans() {
         assert_eq!(missing.status, 404, "{backend}");
 
         // A triage decision takes jinja2's finding out of shop's plan (and only shop's).
-        let found =
-            server.call(Method::GET, "/api/v1/findings?q=asset.name:shop%20and%20package.name:jinja2", token, None).await;
+        let found = server
+            .call(Method::GET, "/api/v1/findings?q=asset.name:shop%20and%20package.name:jinja2", token, None)
+            .await;
         let finding = found.body["items"][0]["id"].as_i64().unwrap_or_else(|| panic!("{backend}: {}", found.body));
         let decision = json!({"target": {"findings": [finding]}, "state": "false_positive", "comment": "not used"});
         let r = server.call(Method::POST, "/api/v1/triage", token, Some(decision)).await;
@@ -109,7 +110,8 @@ async fn asset_and_fleet_fix_plans() {
         let upgraded = upload("shop", "default", &[("flask", "2.2.5"), ("jinja2", "2.10.1")]);
         let r = server.call(Method::POST, "/api/v1/scans", token, Some(upgraded)).await;
         assert_eq!((r.status.as_u16(), r.body["counts"]["new"].as_i64()), (201, Some(0)), "{backend}: {}", r.body);
-        let open = server.call(Method::GET, "/api/v1/findings/count?q=asset.name:shop%20and%20open:true", token, None).await;
+        let open =
+            server.call(Method::GET, "/api/v1/findings/count?q=asset.name:shop%20and%20open:true", token, None).await;
         assert_eq!(open.body["count"], 0, "{backend}");
         let plan = server.call(Method::GET, &path, token, None).await;
         assert!(steps(&plan.body["plan"]).is_empty(), "{backend}: {}", plan.body);

@@ -6,8 +6,8 @@
 //! over. Failures are retried with exponential backoff.
 //!
 //! Every kind of job is one row of [`KINDS`]; schedules (the advisory
-//! refresh, risk-acceptance expiry) are claimed once per period across all
-//! nodes.
+//! refresh, risk-acceptance expiry, daily trend snapshots) are claimed once
+//! per period across all nodes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -67,6 +67,7 @@ pub static KINDS: &[Kind] = &[
         max_attempts: 3,
         run: |p, _| Box::pin(async { crate::triage::expire(p).await.map(|_| ()) }),
     },
+    Kind { name: "trends.snapshot", max_attempts: 3, run: |p, l| Box::pin(crate::trends::snapshot_job(p, l)) },
     Kind {
         name: "store.statistics",
         max_attempts: 3,
@@ -115,6 +116,11 @@ async fn schedule(platform: &Platform, config: &WorkerConfig) -> Result<()> {
     if jobs::claim_slot(&mut tx, "triage.expire", now / 60).await? {
         enqueue(&mut tx, "triage.expire", serde_json::json!({}), Some("triage.expire".into()), None, now).await?;
     }
+    // Daily, once across all nodes: the trend snapshots of the days that ended
+    // (the first run, on an empty table, backfills them from the history).
+    if jobs::claim_slot(&mut tx, "trends.snapshot", now / 86_400).await? {
+        enqueue(&mut tx, "trends.snapshot", serde_json::json!({}), Some("trends.snapshot".into()), None, now).await?;
+    }
     // Hourly, once across all nodes: the planner's statistics (searches plan on them).
     if jobs::claim_slot(&mut tx, "store.statistics", now / 3600).await? {
         enqueue(&mut tx, "store.statistics", serde_json::json!({}), Some("store.statistics".into()), None, now).await?;
@@ -145,6 +151,9 @@ pub async fn run_one(platform: &Platform, config: &WorkerConfig) -> Result<bool>
     let lease_secs = config.lease.as_secs().max(1) as i64;
     let mut tx = platform.store.write().await?;
     let Some(job) = jobs::claim(&mut tx, platform.store.backend(), &config.owner, now, lease_secs).await? else {
+        // Ended here rather than dropped: a dropped transaction is rolled back
+        // later, by the pool, and meanwhile holds its connection and locks.
+        tx.commit().await?;
         return Ok(false);
     };
     tx.commit().await?;

@@ -39,7 +39,7 @@ pub mod read;
 pub mod results;
 pub mod sla;
 pub mod tags;
-
+pub mod trends;
 pub mod triage;
 pub mod vex;
 pub mod vulndb;

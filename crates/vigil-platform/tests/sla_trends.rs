@@ -3,11 +3,14 @@
 //! in which configuration findings appear, get fixed and come back.
 
 use std::path::Path;
-
+use std::time::Duration;
 use vigil_core::inventory::Inventory;
 use vigil_platform::ingest::{AssetSpec, Upload};
 use vigil_platform::results::CheckResult;
 use vigil_platform::sla::{self, Policy};
+
+use vigil_platform::jobs::{self, WorkerConfig};
+use vigil_platform::trends::{self, Trends};
 use vigil_platform::{Actor, Config, Platform, auth, ingest, read, tags};
 use vigil_store::model::{Finding, Role};
 use vigil_store::{Page, Scope, accounts, testing};
@@ -91,6 +94,20 @@ async fn world(store: vigil_store::Store, data: &Path) -> World {
     let blue = member(&accounts::user(&mut conn, bob.id).await.unwrap());
     drop(conn);
     World { p, admin, red, blue }
+}
+
+async fn run_jobs(p: &Platform) -> usize {
+    let config = WorkerConfig {
+        owner: "test".into(),
+        lease: Duration::from_secs(30),
+        idle: Duration::from_millis(10),
+        refresh_every: None,
+    };
+    let mut ran = 0;
+    while jobs::run_one(p, &config).await.unwrap() {
+        ran += 1;
+    }
+    ran
 }
 
 async fn search(p: &Platform, who: &Actor, query: &str) -> Vec<Finding> {
@@ -223,5 +240,180 @@ async fn due_dates_overrides_and_breaches() {
         let mut bad = Policy::default();
         bad.days.insert("critical".into(), 0);
         assert!(matches!(sla::set(&p, &admin, &bad).await, Err(vigil_platform::Error::Invalid(_))));
+    }
+}
+
+/// The trend-relevant parts of an answer (everything but the query and source).
+fn shape(t: &Trends) -> String {
+    serde_json::to_string(&(&t.from, &t.to, &t.open, &t.weekly, &t.remediation, &t.sla)).unwrap()
+}
+
+async fn trend(p: &Platform, who: &Actor, query: &str, from: i64, to: i64) -> Trends {
+    let request = trends::Request::new(query, Some(&day(from)), Some(&day(to)), None, p.now()).unwrap();
+    trends::trends(p, who, &request).await.unwrap()
+}
+
+fn day(at: i64) -> String {
+    vigil_core::time::rfc3339(at)[..10].to_string()
+}
+
+async fn stored_snapshots(p: &Platform, from: i64, until: i64) -> Vec<vigil_store::trends::DayRow> {
+    let mut conn = p.store.read().await.unwrap();
+    let mut rows = Vec::new();
+    for tag in ["", "prod", "dev"] {
+        rows.extend(
+            vigil_store::trends::snapshots(&mut conn, tag, &[0, 1, 2, 3, 4, 5], &Scope::All, (from, until))
+                .await
+                .unwrap(),
+        );
+    }
+    rows
+}
+
+#[tokio::test]
+async fn trends_from_daily_snapshots_and_from_history() {
+    for db in testing::both().await {
+        let backend = db.store.backend().name();
+        let data = tempfile::tempdir().unwrap();
+        let World { p, admin, red, blue } = world(db.store.clone(), data.path()).await;
+        // Day 0 is a Monday (UTC); every scan runs at 01:00.
+        let today = p.now().div_euclid(DAY);
+        let to_monday = match (7 - (today + 3).rem_euclid(7)) % 7 {
+            0 => 7,
+            n => n,
+        };
+        p.clock.advance((today + to_monday) * DAY + 3600 - p.now());
+        let d0 = p.now().div_euclid(DAY) * DAY;
+        let days = [
+            (0, vec![("A", "critical"), ("B", "high"), ("C", "medium")], vec![("E", "critical")]),
+            (1, vec![("A", "critical"), ("B", "high"), ("C", "medium"), ("F", "low")], vec![("E", "critical")]),
+            (3, vec![("B", "high"), ("F", "low")], vec![("E", "critical")]),
+            (5, vec![("A", "critical"), ("B", "high"), ("F", "low")], vec![("E", "critical"), ("G", "high")]),
+            (9, vec![("B", "high")], vec![("E", "critical"), ("H", "low")]),
+        ];
+        let mut at = 0;
+        for (n, shop, lab) in days {
+            // Each day that ended is snapshotted, as the daily job does.
+            while at < n {
+                p.clock.advance(DAY);
+                at += 1;
+                if at % 2 == 0 {
+                    let mut tx = p.store.write().await.unwrap();
+                    jobs::enqueue(&mut tx, "trends.snapshot", serde_json::json!({}), None, None, p.now())
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    assert_eq!(run_jobs(&p).await, 1);
+                } else {
+                    trends::record(&p, false, None).await.unwrap();
+                }
+            }
+            ingest::ingest(&p, &admin, scan("shop", "red", &["prod"], &shop), "upload").await.unwrap();
+            ingest::ingest(&p, &admin, scan("lab", "blue", &["dev"], &lab), "upload").await.unwrap();
+        }
+        p.clock.advance(DAY);
+        let run = trends::record(&p, false, None).await.unwrap();
+        assert_eq!((run.days, run.from.clone()), (1, Some(day(d0 + 9 * DAY))), "{backend}");
+        let (from, to) = (d0, d0 + 9 * DAY);
+
+        // Everything, from the snapshots.
+        let all = trend(&p, &admin, "", from, to).await;
+        assert_eq!(all.source, "snapshots", "{backend}");
+        let open: Vec<i64> = all.open.iter().map(|d| d.open).collect();
+        assert_eq!(open, [4, 5, 5, 3, 3, 5, 5, 5, 5, 3], "{backend}");
+        let overdue: Vec<i64> = all.open.iter().map(|d| d.overdue).collect();
+        assert_eq!(overdue, [0, 0, 0, 0, 0, 0, 0, 2, 2, 1], "{backend}");
+        let last = all.open.last().unwrap();
+        assert_eq!(last.within_sla, 2);
+        assert_eq!(
+            last.by_severity,
+            [("critical".to_string(), 1), ("high".to_string(), 1), ("low".to_string(), 1)].into()
+        );
+        let weeks: Vec<(String, i64, i64, i64)> =
+            all.weekly.iter().map(|w| (w.week.clone(), w.new, w.reopened, w.fixed)).collect();
+        assert_eq!(weeks, [(day(d0), 6, 1, 2), (day(d0 + 7 * DAY), 1, 0, 3)], "{backend}");
+        let mttr: Vec<(String, i64, Option<f64>)> =
+            all.remediation.iter().map(|r| (r.severity.clone(), r.fixed, r.mean_days)).collect();
+        assert_eq!(
+            mttr,
+            [
+                ("critical".into(), 2, Some(3.5)),
+                ("high".into(), 1, Some(4.0)),
+                ("medium".into(), 1, Some(3.0)),
+                ("low".into(), 1, Some(8.0)),
+                ("all".into(), 5, Some(4.4)),
+            ],
+            "{backend}"
+        );
+        let sla: Vec<(String, i64, i64, i64, i64)> = all
+            .sla
+            .iter()
+            .map(|c| (c.severity.clone(), c.fixed_on_time, c.fixed_late, c.open_within, c.open_overdue))
+            .collect();
+        assert_eq!(
+            sla,
+            [
+                ("critical".into(), 1, 1, 0, 1),
+                ("high".into(), 1, 0, 1, 0),
+                ("medium".into(), 1, 0, 0, 0),
+                ("low".into(), 1, 0, 1, 0),
+                ("all".into(), 4, 1, 2, 1),
+            ],
+            "{backend}"
+        );
+        let total = all.sla.last().unwrap();
+        assert_eq!((total.fixed_on_time_share, total.open_within_share), (Some(0.8), Some(2.0 / 3.0)));
+
+        // Any other query is answered from the history, with the same numbers.
+        let history = trend(&p, &admin, "source:config", from, to).await;
+        assert_eq!(history.source, "history", "{backend}");
+        assert_eq!(shape(&history), shape(&all), "{backend}");
+        let a = trend(&p, &admin, "title:\"A is misconfigured\"", from, to).await;
+        assert_eq!(a.open.iter().map(|d| d.open).collect::<Vec<_>>(), [1, 1, 1, 0, 0, 1, 1, 1, 1, 0], "{backend}");
+        assert_eq!(a.remediation.last().unwrap().mean_days, Some(3.5));
+
+        // A tag from the snapshots equals the same from the history.
+        let prod = trend(&p, &admin, "tag:prod", from, to).await;
+        assert_eq!(prod.source, "snapshots");
+        let prod_history = trend(&p, &admin, "tag:prod and source:config", from, to).await;
+        assert_eq!(shape(&prod), shape(&prod_history), "{backend}");
+        assert_eq!(prod.open.iter().map(|d| d.open).collect::<Vec<_>>(), [3, 4, 4, 2, 2, 3, 3, 3, 3, 1]);
+        let high = trend(&p, &admin, "severity>=high and tag:dev", from, to).await;
+        assert_eq!(high.open.iter().map(|d| d.open).collect::<Vec<_>>(), [1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
+
+        // Each team sees its own: red has the shop, blue the lab.
+        let mine = trend(&p, &red, "", from, to).await;
+        assert_eq!(shape(&mine), shape(&prod), "{backend}");
+        let theirs = trend(&p, &blue, "", from, to).await;
+        assert_eq!(theirs.open.iter().map(|d| d.open).collect::<Vec<_>>(), [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+        assert_eq!(
+            shape(&trend(&p, &blue, "tag:prod", from, to).await),
+            shape(&trend(&p, &blue, "tag:nothing", from, to).await)
+        );
+        assert_eq!(
+            trend(&p, &blue, "tag:prod and source:config", from, to).await.open.iter().map(|d| d.open).sum::<i64>(),
+            0
+        );
+
+        // Today is not snapshotted yet: the history answers it.
+        let today = trend(&p, &admin, "", from, to + DAY).await;
+        assert_eq!(today.source, "snapshots+history");
+        assert_eq!(today.open.last().unwrap().open, 3);
+
+        // A backfill (the feature turned on over an existing history, or a
+        // rebuild) records exactly what the daily runs recorded.
+        let daily = stored_snapshots(&p, d0 - DAY, d0 + 10 * DAY).await;
+        assert!(!daily.is_empty());
+        assert!(matches!(trends::request_rebuild(&p, &red).await, Err(vigil_platform::Error::Forbidden(_))));
+        trends::request_rebuild(&p, &admin).await.unwrap();
+        assert_eq!(run_jobs(&p).await, 1);
+        assert_eq!(stored_snapshots(&p, d0 - DAY, d0 + 10 * DAY).await, daily, "{backend}");
+
+        // Requests are checked.
+        assert!(
+            trends::trends(&p, &admin, &trends::Request { query: "sevrity:high".into(), from, until: to })
+                .await
+                .is_err()
+        );
     }
 }

@@ -39,6 +39,7 @@ pub mod sla;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trends;
 pub mod vulndb;
 
 use std::ops::{Deref, DerefMut};

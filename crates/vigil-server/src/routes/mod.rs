@@ -9,6 +9,7 @@ mod scans;
 mod session;
 mod sla;
 mod system;
+mod trends;
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(findings::router())
         .merge(sla::router())
         .merge(fixplan::router())
+        .merge(trends::router())
         .merge(system::router())
 }
 

@@ -110,6 +110,12 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/query/fields", Read, None, 200),
         route(Method::GET, "/sla", Read, None, 200),
         route(Method::PUT, "/sla", Admin, None, 200),
+        route(Method::GET, "/trends?days=7", Read, None, 200),
+        route(Method::GET, "/trends/open?q=tag:prod", Read, None, 200),
+        route(Method::GET, "/trends/weekly?days=14", Read, None, 200),
+        route(Method::GET, "/trends/remediation?q=severity%3E%3Dhigh", Read, None, 200),
+        route(Method::GET, "/trends/sla", Read, None, 200),
+        route(Method::POST, "/trends/rebuild", Admin, None, 202),
     ]
 }
 

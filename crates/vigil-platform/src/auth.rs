@@ -31,6 +31,8 @@ pub enum Permission {
     Read,
     /// Triage findings.
     Triage,
+    /// Manage tickets and ticket rules.
+    Remediate,
     /// Change assets: attributes, labels, static tags.
     EditAssets,
     /// Define tags and dynamic-tag rules.
@@ -48,6 +50,7 @@ impl Permission {
             Permission::Upload => "upload scans",
             Permission::Read => "read assets and findings",
             Permission::Triage => "triage findings",
+            Permission::Remediate => "manage tickets and ticket rules",
             Permission::EditAssets => "change assets",
             Permission::EditTags => "define tags",
             Permission::OwnTokens => "manage tokens",
@@ -67,6 +70,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::OwnTokens,
             Permission::Upload,
             Permission::Triage,
+            Permission::Remediate,
             Permission::EditAssets,
             Permission::EditTags,
         ],
@@ -78,6 +82,7 @@ pub const PERMISSIONS: &[(Role, &[Permission])] = &[
             Permission::OwnTokens,
             Permission::Upload,
             Permission::Triage,
+            Permission::Remediate,
             Permission::EditAssets,
             Permission::EditTags,
             Permission::Administer,

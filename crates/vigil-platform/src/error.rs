@@ -31,6 +31,18 @@ pub enum Error {
     /// Not possible yet: no advisory database, say (503).
     #[error("{0}")]
     Unavailable(String),
+    /// A system Vigil delivers to (Jira, GitHub, a webhook, SMTP) failed
+    /// (502). Jobs retry it after `retry_after` seconds when given, with
+    /// backoff otherwise, and never when `permanent`.
+    #[error("{message}")]
+    Upstream {
+        /// What failed.
+        message: String,
+        /// The server's `Retry-After`, in seconds.
+        retry_after: Option<i64>,
+        /// A retry cannot help (rejected credentials, a missing project).
+        permanent: bool,
+    },
     /// Something failed inside (500; the details go to the log).
     #[error("{0}")]
     Internal(String),

@@ -68,6 +68,11 @@ pub static KINDS: &[Kind] = &[
         run: |p, _| Box::pin(async { crate::triage::expire(p).await.map(|_| ()) }),
     },
     Kind { name: "trends.snapshot", max_attempts: 3, run: |p, l| Box::pin(crate::trends::snapshot_job(p, l)) },
+    Kind { name: "ticket.sync", max_attempts: 10, run: |p, l| Box::pin(crate::sync::sync_job(p, l)) },
+    Kind { name: "ticket.resync", max_attempts: 3, run: |p, _| Box::pin(crate::sync::resync(p)) },
+    Kind { name: "notify.flush", max_attempts: 3, run: |p, _| Box::pin(crate::notify::flush_job(p)) },
+    Kind { name: "notify.digest", max_attempts: 3, run: |p, _| Box::pin(crate::notify::digest_job(p)) },
+    Kind { name: "notify.sla", max_attempts: 3, run: |p, _| Box::pin(crate::notify::sla_job(p)) },
     Kind {
         name: "store.statistics",
         max_attempts: 3,
@@ -116,14 +121,23 @@ async fn schedule(platform: &Platform, config: &WorkerConfig) -> Result<()> {
     if jobs::claim_slot(&mut tx, "triage.expire", now / 60).await? {
         enqueue(&mut tx, "triage.expire", serde_json::json!({}), Some("triage.expire".into()), None, now).await?;
     }
-    // Daily, once across all nodes: the trend snapshots of the days that ended
-    // (the first run, on an empty table, backfills them from the history).
-    if jobs::claim_slot(&mut tx, "trends.snapshot", now / 86_400).await? {
-        enqueue(&mut tx, "trends.snapshot", serde_json::json!({}), Some("trends.snapshot".into()), None, now).await?;
-    }
-    // Hourly, once across all nodes: the planner's statistics (searches plan on them).
-    if jobs::claim_slot(&mut tx, "store.statistics", now / 3600).await? {
-        enqueue(&mut tx, "store.statistics", serde_json::json!({}), Some("store.statistics".into()), None, now).await?;
+    // Once per period across all nodes: the planner's statistics (searches plan on them),
+    // ticket deliveries that are still waiting (their jobs failed for good), pending
+    // notifications each minute, SLA breaches hourly, digests daily, and the trend
+    // snapshots of the days that ended (the first run, on an empty table, backfills
+    // them from the history).
+    let periodic = [
+        ("store.statistics", 3600),
+        ("ticket.resync", 3600),
+        ("notify.flush", 60),
+        ("notify.sla", 3600),
+        ("notify.digest", 86_400),
+        ("trends.snapshot", 86_400),
+    ];
+    for (kind, period) in periodic {
+        if jobs::claim_slot(&mut tx, kind, now / period).await? {
+            enqueue(&mut tx, kind, serde_json::json!({}), Some(kind.into()), None, now).await?;
+        }
     }
     if let Some(every) = config.refresh_every {
         let period = every.as_secs().max(60) as i64;
@@ -211,7 +225,12 @@ pub async fn run_one(platform: &Platform, config: &WorkerConfig) -> Result<bool>
             tx.commit().await?;
         }
         Err(e) => {
-            let retry = (lease.job.attempts < lease.job.max_attempts).then(|| now + backoff(lease.job.attempts));
+            let retry = match &e {
+                Error::Upstream { permanent: true, .. } => None,
+                Error::Upstream { retry_after: Some(secs), .. } => Some(now + secs.max(&1)),
+                _ => Some(now + backoff(lease.job.attempts)),
+            }
+            .filter(|_| lease.job.attempts < lease.job.max_attempts);
             let mut tx = platform.store.write().await?;
             jobs::fail(&mut tx, &lease.job, &lease.owner, &e.to_string(), retry, now).await?;
             tx.commit().await?;

@@ -105,6 +105,8 @@ pub struct FindingDetail {
     pub finding: Finding,
     /// Its status changes, oldest first.
     pub history: Vec<FindingEvent>,
+    /// The remediation tickets holding it, with their keys in Jira or GitHub.
+    pub tickets: Vec<vigil_store::tickets::TicketRef>,
 }
 
 /// One finding with its history.
@@ -113,7 +115,8 @@ pub async fn finding(platform: &Platform, actor: &Actor, id: i64) -> Result<Find
     let mut conn = platform.store.read().await?;
     let finding = findings::get(&mut conn, id, &actor.scope, platform.now()).await?;
     let history = findings::events(&mut conn, id).await?;
-    Ok(FindingDetail { finding, history })
+    let tickets = vigil_store::tickets::tickets_of_finding(&mut conn, id).await?;
+    Ok(FindingDetail { finding, history, tickets })
 }
 
 /// How many findings match a query.

@@ -112,7 +112,11 @@ fn decision(actor: &Actor, request: &Request, now: i64) -> Result<Decision> {
 
 /// The team a rule is limited to: none for administrators (every team)
 /// unless they name one, else the one named or the actor's only team.
-async fn rule_team(tx: &mut Tx, actor: &Actor, named: Option<&str>) -> Result<Option<i64>> {
+pub(crate) async fn rule_team(
+    tx: &mut vigil_store::Connection,
+    actor: &Actor,
+    named: Option<&str>,
+) -> Result<Option<i64>> {
     if let Some(name) = named {
         let team = vigil_store::accounts::team_by_name(tx, name)
             .await?
@@ -153,6 +157,7 @@ pub async fn decide(platform: &Platform, actor: &Actor, request: &Request) -> Re
                     )
                     .await?;
             }
+            crate::tickets::after_triage(&mut tx, ids, &actor.name, now).await?;
             Outcome { findings: ids.clone(), rule: None }
         }
         Target::Advisory(advisory) | Target::Query(advisory) => {
@@ -172,6 +177,7 @@ pub async fn decide(platform: &Platform, actor: &Actor, request: &Request) -> Re
             let matched: Vec<i64> =
                 findings::matching(&mut tx, &filter, &scope, None, now).await?.into_iter().map(|(id, _)| id).collect();
             findings::set_triage(&mut tx, &matched, &decision, Some(rule.id)).await?;
+            crate::tickets::after_triage(&mut tx, &matched, &actor.name, now).await?;
             let after = serde_json::json!({ "rule": rule, "findings": matched.len() });
             actor
                 .audit(

@@ -66,6 +66,7 @@ impl ApiError {
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large"),
             Error::TooMany(..) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable"),
+            Error::Upstream { .. } => (StatusCode::BAD_GATEWAY, "upstream", "A connected system failed"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }

@@ -33,12 +33,14 @@ pub mod findings;
 pub mod fixplan;
 pub mod jobs;
 pub mod model;
+pub mod notifications;
 pub mod scans;
 mod schema;
 pub mod sla;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tickets;
 pub mod trends;
 pub mod vulndb;
 
@@ -53,6 +55,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use error::{Error, Result};
 pub use sql::{Page, Paged};
+/// A connection the store's functions take: a pooled read connection or,
+/// through its `DerefMut`, a [`Tx`].
+pub use sqlx::AnyConnection as Connection;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +131,13 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<()> {
         Ok(self.tx.commit().await?)
+    }
+
+    /// Rolls back now. Dropping a transaction also rolls back, but later, on
+    /// a task of the runtime; a caller that read under locks and is done
+    /// releases them here at once.
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
     }
 
     /// The backend this transaction runs on.

@@ -23,6 +23,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_list_order.sql"),
     ),
     (
+        3,
+        "tickets and notifications",
+        include_str!("../migrations/sqlite/0003_tickets.sql"),
+        include_str!("../migrations/postgres/0003_tickets.sql"),
+    ),
+    (
         4,
         "sla and trends",
         include_str!("../migrations/sqlite/0004_sla_trends.sql"),

@@ -5,10 +5,13 @@ mod accounts;
 mod assets;
 mod findings;
 mod fixplan;
+mod integrations;
+mod notifications;
 mod scans;
 mod session;
 mod sla;
 mod system;
+mod tickets;
 mod trends;
 
 use serde::Deserialize;
@@ -32,6 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(fixplan::router())
         .merge(trends::router())
         .merge(system::router())
+        .merge(tickets::router())
+        .merge(integrations::router())
+        .merge(notifications::router())
 }
 
 /// Search, sort and page parameters of list endpoints.

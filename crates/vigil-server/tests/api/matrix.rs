@@ -23,6 +23,9 @@ enum Need {
     ReadOrUpload,
     Upload,
     Triage,
+    Remediate,
+    /// No token: the request's HMAC signature (none in these cases, so always 401).
+    Signed,
     EditAssets,
     EditTags,
     OwnTokens,
@@ -37,7 +40,8 @@ fn holds(role: Role, need: Need) -> bool {
         Need::Read | Need::OwnTokens => matches!(role, Viewer | Analyst | Admin),
         Need::ReadOrUpload => true,
         Need::Upload => matches!(role, Ci | Analyst | Admin),
-        Need::Triage | Need::EditAssets | Need::EditTags => matches!(role, Analyst | Admin),
+        Need::Triage | Need::Remediate | Need::EditAssets | Need::EditTags => matches!(role, Analyst | Admin),
+        Need::Signed => false,
         Need::Admin => role == Admin,
     }
 }
@@ -116,6 +120,20 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/trends/remediation?q=severity%3E%3Dhigh", Read, None, 200),
         route(Method::GET, "/trends/sla", Read, None, 200),
         route(Method::POST, "/trends/rebuild", Admin, None, 202),
+        route(Method::GET, "/tickets", Read, None, 200),
+        route(Method::GET, "/tickets/{ticket}", Read, Some(404), 200),
+        route(Method::PATCH, "/tickets/{ticket}", Remediate, Some(404), 200),
+        route(Method::GET, "/ticket-rules", Read, None, 200),
+        route(Method::POST, "/ticket-rules", Remediate, Some(403), 201),
+        route(Method::POST, "/ticket-rules/dry-run", Remediate, Some(403), 200),
+        route(Method::DELETE, "/ticket-rules/{fresh_ticket_rule}", Remediate, Some(403), 200),
+        route(Method::GET, "/integrations", Read, None, 200),
+        route(Method::POST, "/integrations", Admin, None, 201),
+        route(Method::POST, "/integrations/{integration}/webhook", Signed, None, 200),
+        route(Method::GET, "/notification-rules", Read, None, 200),
+        route(Method::POST, "/notification-rules", Remediate, Some(403), 201),
+        route(Method::GET, "/notification-rules/{notification_rule}", Read, Some(404), 200),
+        route(Method::DELETE, "/notification-rules/{fresh_notification_rule}", Remediate, Some(403), 200),
     ]
 }
 
@@ -136,6 +154,9 @@ struct World {
     tag: i64,
     job: i64,
     other_user: i64,
+    ticket: i64,
+    integration: i64,
+    notification_rule: i64,
     counter: AtomicU32,
 }
 
@@ -158,6 +179,9 @@ impl World {
             ("{tag}", self.tag),
             ("{job}", self.job),
             ("{other_user}", self.other_user),
+            ("{ticket}", self.ticket),
+            ("{integration}", self.integration),
+            ("{notification_rule}", self.notification_rule),
         ];
         for (key, value) in fixed {
             path = path.replace(key, &value.to_string());
@@ -210,6 +234,16 @@ impl World {
             let rule = triage::decide(p, &admin, &request).await.unwrap().rule.unwrap();
             path = path.replace("{rule}", &rule.id.to_string());
         }
+        if path.contains("{fresh_ticket_rule}") {
+            let request = ticket_rule(&self.unique("rule"));
+            let rule = vigil_platform::tickets::create_rule(p, &admin, &request).await.unwrap();
+            path = path.replace("{fresh_ticket_rule}", &rule.id.to_string());
+        }
+        if path.contains("{fresh_notification_rule}") {
+            let request = notification_rule(&self.unique("rule"));
+            let rule = vigil_platform::notify::create_rule(p, &admin, &request).await.unwrap();
+            path = path.replace("{fresh_notification_rule}", &rule.id.to_string());
+        }
         format!("/api/v1{path}")
     }
 
@@ -233,6 +267,13 @@ impl World {
                 "components": [{"type": "library", "name": "jinja2", "version": "2.10", "purl": "pkg:pypi/jinja2@2.10"}]
             }),
             ("PUT", "/sla") => json!({"days": {"critical": 7, "high": 30, "medium": 90, "low": 180}}),
+            ("PATCH", "/tickets/{ticket}") => json!({"comment": "matrix"}),
+            ("POST", "/ticket-rules" | "/ticket-rules/dry-run") => json!(ticket_rule(&unique)),
+            ("POST", "/integrations") => json!({
+                "name": unique, "kind": "webhook",
+                "config": {"url": "http://127.0.0.1:9/hook", "secret": "matrix-secret"}
+            }),
+            ("POST", "/notification-rules") => json!(notification_rule(&unique)),
             ("POST", "/triage") => {
                 json!({"target": {"findings": [self.finding]}, "state": "false_positive", "comment": "matrix"})
             }
@@ -241,7 +282,35 @@ impl World {
     }
 }
 
+/// A ticket rule for team red's high findings.
+fn ticket_rule(name: &str) -> vigil_platform::tickets::RuleRequest {
+    vigil_platform::tickets::RuleRequest {
+        name: name.into(),
+        query: "severity>=high".into(),
+        grouping: None,
+        team: Some("red".into()),
+        assignee_team: None,
+        assignee_user: None,
+        integration: None,
+    }
+}
+
+/// A notification rule for team red's new findings, to the matrix's webhook.
+fn notification_rule(name: &str) -> vigil_platform::notify::RuleRequest {
+    vigil_platform::notify::RuleRequest {
+        name: name.into(),
+        event: "finding.new".into(),
+        query: String::new(),
+        team: Some("red".into()),
+        integration: "matrix-hook".into(),
+        interval_minutes: None,
+    }
+}
+
 fn expected(route: &Route, caller: &Caller) -> u16 {
+    if route.need == Need::Signed {
+        return 401;
+    }
     let Some((role, in_red)) = caller.who else { return 401 };
     if !holds(role, route.need) {
         return 403;
@@ -328,7 +397,32 @@ async fn every_route_role_team_and_credential() {
         let tag = assets::tag_by_name(&mut conn, "prod").await.unwrap().unwrap().id;
         drop(conn);
         let job = vigil_platform::read::request_refresh(p, &system).await.unwrap().id;
-        let world = World { server, red, asset, finding, scan, tag, job, other_user, counter: AtomicU32::new(0) };
+        // A ticket for the finding, and a webhook integration with a notification rule.
+        vigil_platform::tickets::create_rule(p, &system, &ticket_rule("matrix")).await.unwrap();
+        let ticket = vigil_platform::tickets::list(p, &system, None, None, 10).await.unwrap()[0].id;
+        let hook = vigil_platform::integrations::IntegrationRequest {
+            name: "matrix-hook".into(),
+            kind: "webhook".into(),
+            config: json!({"url": "http://127.0.0.1:9/hook", "secret": "matrix-secret"}),
+            inbound_secret: None,
+        };
+        let integration = vigil_platform::integrations::create(p, &system, &hook).await.unwrap().id;
+        let notification_rule =
+            vigil_platform::notify::create_rule(p, &system, &notification_rule("matrix")).await.unwrap().id;
+        let world = World {
+            server,
+            red,
+            asset,
+            finding,
+            scan,
+            tag,
+            job,
+            other_user,
+            ticket,
+            integration,
+            notification_rule,
+            counter: AtomicU32::new(0),
+        };
 
         let callers = [
             Caller {

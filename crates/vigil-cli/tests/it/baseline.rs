@@ -13,7 +13,7 @@ use crate::harness::{fixtures, json, python, stderr, stdout, tar_of, vigil};
 use crate::platform::{ADMIN, ServerProcess, advisories};
 
 /// A database of the baseline records (slab, bytes, rand, rustls), the main fixtures and KEV.
-fn database(dir: &Path) {
+pub(crate) fn database(dir: &Path) {
     let osv = fixtures().join("osv");
     let baseline = fixtures().join("baseline/osv");
     let kev = fixtures().join("kev/known_exploited_vulnerabilities.json");
@@ -268,7 +268,7 @@ fn a_lockfile_pair_new_unchanged_and_fixed() {
 }
 
 /// A docker-archive of one layer holding Debian 10's dpkg database with `packages`.
-fn image(dir: &Path, name: &str, stanzas: &[&str]) -> PathBuf {
+pub(crate) fn image(dir: &Path, name: &str, stanzas: &[&str]) -> PathBuf {
     let status = stanzas.join("\n");
     let layer =
         tar_of(&[("etc/os-release", b"ID=debian\nVERSION_ID=\"10\"\n"), ("var/lib/dpkg/status", status.as_bytes())]);
@@ -278,13 +278,14 @@ fn image(dir: &Path, name: &str, stanzas: &[&str]) -> PathBuf {
     path
 }
 
-const BASE_FILES: &str =
+pub(crate) const BASE_FILES: &str =
     "Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 10.3+deb10u9\n";
 /// Built from sudo at the fixed version (DSA-4839-1 fixed in 1.8.27-1+deb10u3): not affected.
-const SUDO_LDAP: &str =
+pub(crate) const SUDO_LDAP: &str =
     "Package: sudo-ldap\nStatus: install ok installed\nArchitecture: amd64\nSource: sudo\nVersion: 1.8.27-1+deb10u3\n";
 /// Affected by DSA-4839-1 (CVE-2021-3156, KEV).
-const SUDO: &str = "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.8.27-1+deb10u2\n";
+pub(crate) const SUDO: &str =
+    "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.8.27-1+deb10u2\n";
 
 #[test]
 fn two_images_differing_by_one_package() {

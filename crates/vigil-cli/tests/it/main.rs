@@ -12,6 +12,7 @@ mod memory;
 mod platform;
 mod redaction;
 mod registry;
+mod remediation;
 mod sbom;
 mod scan;
 mod surface;

@@ -367,7 +367,8 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
     let change = Change { at: now, reason: "scan", scan: Some(scan), vulndb_version: version.as_deref() };
     let mut counts = ScanCounts::default();
     let mut inserted = Vec::new();
-    let mut changed = Vec::new();
+    let mut moved = Vec::new();
+    let mut kev_added = Vec::new();
     let mut batches: Vec<(&str, Vec<vigil_store::findings::Observed>)> = Vec::new();
     if let Some(observed) = observed {
         batches.push(("package", observed));
@@ -378,7 +379,8 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
     for (source, observed) in batches {
         let current = vigil_store::findings::current(&mut tx, asset, source).await?;
         let plan = lifecycle::plan(current, observed, Mode::Scan { full: upload.full });
-        changed.extend(plan.refresh.iter().map(|(id, _)| *id));
+        kev_added.extend(vigil_store::notifications::not_yet_kev(&mut tx, &plan.kev_observed()).await?);
+        moved.extend(plan.moved());
         let (these, ids) = lifecycle::apply(&mut tx, asset, team, &plan, change).await?;
         counts.new += these.new;
         counts.fixed += these.fixed;
@@ -402,8 +404,9 @@ pub async fn ingest(platform: &Platform, actor: &Actor, upload: Upload, kind: &s
         assets::add_tag(&mut tx, tag.id, &[asset]).await?;
     }
     tags::evaluate_asset(&mut tx, asset, now).await?;
-    crate::tickets::after_change(&mut tx, asset, team, &format!("scan #{scan}"), now).await?;
-    crate::notify::after_change(&mut tx, team, &inserted, &changed, now).await?;
+    moved.extend(&inserted);
+    crate::tickets::after_change(&mut tx, asset, team, &moved, &format!("scan #{scan}"), now).await?;
+    crate::notify::after_change(&mut tx, team, &inserted, &kev_added, now).await?;
     let summary = serde_json::json!({
         "scan": scan, "kind": kind, "inventory": inventory_digest, "packages": packages.len(), "covers": covers,
         "results": upload.results.len(),

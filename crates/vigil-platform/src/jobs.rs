@@ -68,6 +68,7 @@ pub static KINDS: &[Kind] = &[
         run: |p, _| Box::pin(async { crate::triage::expire(p).await.map(|_| ()) }),
     },
     Kind { name: "trends.snapshot", max_attempts: 3, run: |p, l| Box::pin(crate::trends::snapshot_job(p, l)) },
+    Kind { name: "ticket.rule", max_attempts: 3, run: |p, l| Box::pin(crate::tickets::rule_job(p, l)) },
     Kind { name: "ticket.sync", max_attempts: 10, run: |p, l| Box::pin(crate::sync::sync_job(p, l)) },
     Kind { name: "ticket.resync", max_attempts: 3, run: |p, _| Box::pin(crate::sync::resync(p)) },
     Kind { name: "notify.flush", max_attempts: 3, run: |p, _| Box::pin(crate::notify::flush_job(p)) },

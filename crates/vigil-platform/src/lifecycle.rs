@@ -49,6 +49,19 @@ pub struct Plan {
     pub open: i64,
 }
 
+impl Plan {
+    /// The stored findings whose status or data this plan changes.
+    pub fn moved(&self) -> Vec<i64> {
+        let fixed = self.fix.iter().map(|(id, _)| *id);
+        fixed.chain(self.reopen.iter().copied()).chain(self.refresh.iter().map(|(id, _)| *id)).collect()
+    }
+
+    /// Stored findings this plan re-observes as known exploited.
+    pub fn kev_observed(&self) -> Vec<i64> {
+        self.refresh.iter().filter(|(_, o)| o.kev).map(|(id, _)| *id).collect()
+    }
+}
+
 /// Decides what `observed` changes among the `current` findings.
 pub fn plan(current: Vec<Current>, observed: Vec<Observed>, mode: Mode) -> Plan {
     // The same identity, or (an advisory that gained or lost an alias changes

@@ -178,13 +178,13 @@ fn line(f: &TicketFinding, kev: bool) -> String {
 }
 
 /// Records the events that findings of one ingest or re-match bring:
-/// `new` findings (inserted) and `changed` ones (their data changed, which
-/// is how a finding joins CISA's list).
-pub async fn after_change(tx: &mut Tx, team: i64, new: &[i64], changed: &[i64], now: i64) -> Result<()> {
-    if new.is_empty() && changed.is_empty() {
+/// `new` findings (inserted), and `kev_added`, findings already stored that
+/// CISA's list has just gained.
+pub async fn after_change(tx: &mut Tx, team: i64, new: &[i64], kev_added: &[i64], now: i64) -> Result<()> {
+    if new.is_empty() && kev_added.is_empty() {
         return Ok(());
     }
-    let both: Vec<i64> = new.iter().chain(changed).copied().collect();
+    let both: Vec<i64> = new.iter().chain(kev_added).copied().collect();
     for rule in notifications::rules(tx, &Scope::All, None, false).await? {
         if rule.team_id.is_some_and(|t| t != team) {
             continue;
@@ -268,26 +268,33 @@ pub async fn digest_job(platform: &Platform) -> Result<()> {
     Ok(())
 }
 
-/// Sends one rule's pending events as one message (blocking).
-fn send(channel: Channel, rule: &NotificationRule, items: &[Pending]) -> std::result::Result<(), DeliveryError> {
+/// Sends one rule's pending events as one message (blocking): the first
+/// [`LISTED`] in the text, up to [`CARRIED`] in a webhook's items, and the
+/// count of all.
+fn send(
+    channel: Channel,
+    rule: &NotificationRule,
+    items: &[Pending],
+    total: i64,
+) -> std::result::Result<(), DeliveryError> {
     let description = EVENTS.iter().find(|(e, _)| *e == rule.event).map_or("", |(_, d)| *d);
     let subject = if rule.event == "digest" {
         format!("Vigil digest: {}", rule.name)
     } else {
-        format!("Vigil: {} event(s) for \"{}\"", items.len(), rule.name)
+        format!("Vigil: {total} event(s) for \"{}\"", rule.name)
     };
     let mut text = format!("{subject}\nRule: {} ({description}; query `{}`)\n\n", rule.name, rule.query);
     for item in items.iter().take(LISTED) {
         text.push_str(&format!("- {}\n", item.summary));
     }
-    if items.len() > LISTED {
-        text.push_str(&format!("… and {} more.\n", items.len() - LISTED));
+    if total > LISTED as i64 {
+        text.push_str(&format!("… and {} more.\n", total - LISTED as i64));
     }
     match channel {
         Channel::Webhook(config) => {
             let payload = serde_json::json!({
                 "rule": { "id": rule.id, "name": rule.name, "event": rule.event, "query": rule.query },
-                "count": items.len(),
+                "count": total,
                 "text": text,
                 "items": items.iter().map(|i| serde_json::json!({ "subject": i.subject, "summary": i.summary, "at": vigil_core::time::rfc3339(i.at) })).collect::<Vec<_>>(),
             });
@@ -304,11 +311,15 @@ fn send(channel: Channel, rule: &NotificationRule, items: &[Pending]) -> std::re
     }
 }
 
-/// The `notify.flush` job: sends each rule's pending events, grouped, when
-/// its interval has passed.
+/// Most events a webhook message carries as items.
+const CARRIED: usize = 500;
+
+/// The `notify.flush` job: sends each active rule's pending events, grouped,
+/// when its interval has passed. A rule whose channel fails is held and
+/// logged; the others are sent.
 pub async fn flush_job(platform: &Platform) -> Result<()> {
     let mut conn = platform.store.read().await?;
-    let rules = notifications::rules(&mut conn, &Scope::All, None, true).await?;
+    let rules = notifications::rules(&mut conn, &Scope::All, None, false).await?;
     drop(conn);
     for rule in rules {
         let now = platform.now();
@@ -316,38 +327,50 @@ pub async fn flush_job(platform: &Platform) -> Result<()> {
         if rule.pending == 0 || now < due {
             continue;
         }
-        let mut conn = platform.store.read().await?;
-        let items = notifications::pending(&mut conn, rule.id).await?;
-        let stored = tickets::integration(&mut conn, rule.integration_id).await?;
-        drop(conn);
-        let channel = Channel::of(&stored)?;
-        let sent = {
-            let rule = rule.clone();
-            let items = items.clone();
-            tokio::task::spawn_blocking(move || send(channel, &rule, &items))
+        if let Err(e) = flush_rule(platform, &rule).await {
+            tracing::warn!(rule = rule.id, error = %e, "notification rule not flushed");
+        }
+    }
+    Ok(())
+}
+
+/// Sends one rule's pending events.
+async fn flush_rule(platform: &Platform, rule: &NotificationRule) -> Result<()> {
+    let mut conn = platform.store.read().await?;
+    let (items, total, last) = notifications::pending(&mut conn, rule.id, CARRIED).await?;
+    let stored = tickets::integration(&mut conn, rule.integration_id).await?;
+    drop(conn);
+    if items.is_empty() {
+        return Ok(());
+    }
+    let sent = match Channel::of(&stored) {
+        Ok(channel) => {
+            let (rule, items) = (rule.clone(), items.clone());
+            tokio::task::spawn_blocking(move || send(channel, &rule, &items, total))
                 .await
                 .map_err(|e| Error::Internal(format!("notification: {e}")))?
-        };
-        let now = platform.now();
-        let mut tx = platform.store.write().await?;
-        match sent {
-            Ok(()) => {
-                let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
-                notifications::mark_sent(&mut tx, rule.id, &ids, now).await?;
-                let detail = format!("{} event(s) sent to {}", ids.len(), stored.integration.name);
-                notifications::log(&mut tx, rule.id, ids.len() as i64, "sent", &detail, now).await?;
-            }
-            Err(e) => {
-                let wait = match e.retry {
-                    Retry::After(secs) => secs.min(86_400) as i64,
-                    _ => 300,
-                };
-                notifications::hold(&mut tx, rule.id, now + wait).await?;
-                notifications::log(&mut tx, rule.id, items.len() as i64, "failed", &e.to_string(), now).await?;
-                tracing::warn!(rule = rule.id, error = %e, "notification not sent; kept for later");
-            }
         }
-        tx.commit().await?;
+        Err(e) => Err(DeliveryError::never(e.to_string())),
+    };
+    let now = platform.now();
+    let mut tx = platform.store.write().await?;
+    match sent {
+        Ok(()) => {
+            // The message lists the first events and counts them all: all are sent.
+            let marked = notifications::mark_sent(&mut tx, rule.id, last, now).await?;
+            let detail = format!("{total} event(s) sent to {}", stored.integration.name);
+            notifications::log(&mut tx, rule.id, marked as i64, "sent", &detail, now).await?;
+        }
+        Err(e) => {
+            let wait = match e.retry {
+                Retry::After(secs) => secs.min(86_400) as i64,
+                _ => 300,
+            };
+            notifications::hold(&mut tx, rule.id, now + wait).await?;
+            notifications::log(&mut tx, rule.id, items.len() as i64, "failed", &e.to_string(), now).await?;
+            tracing::warn!(rule = rule.id, error = %e, "notification not sent; kept for later");
+        }
     }
+    tx.commit().await?;
     Ok(())
 }

@@ -85,85 +85,62 @@ fn describe(ticket: &Ticket, findings: &[TicketFinding]) -> String {
     text
 }
 
-/// What one sync run achieved before it stopped.
-#[derive(Debug, Default)]
-struct Progress {
-    /// Where the ticket now lives (when this run created or found it).
-    external: Option<(String, String)>,
-    /// Events delivered.
-    delivered: Vec<i64>,
-    /// Why it stopped early.
-    error: Option<DeliveryError>,
-}
-
-/// Delivers `events` through `channel` (blocking HTTP).
-fn deliver(channel: Channel, draft: TicketDraft, known: Option<String>, events: Vec<TicketEvent>) -> Progress {
-    let mut progress = Progress::default();
+/// Opens the ticket in its system (trackers only; found by its label when
+/// an earlier attempt opened it): its key and address.
+fn open_there(channel: &Channel, draft: &TicketDraft) -> Result<Option<(String, String)>, DeliveryError> {
     match channel {
         Channel::Tracker(config) => {
-            let tracker = match config.tracker() {
-                Ok(t) => t,
-                Err(e) => return Progress { error: Some(e), ..progress },
-            };
-            let key = match known {
-                Some(key) => key,
-                None => match tracker.create(&draft) {
-                    Ok(created) => {
-                        progress.external = Some((created.key.clone(), created.url));
-                        created.key
-                    }
-                    Err(e) => return Progress { error: Some(e), ..progress },
-                },
-            };
-            for event in events {
-                let text = format!("{} ({}): {}", event.author, event.kind, event.body);
-                // The state moves first: a retry after a failed comment finds it already moved.
-                let sent = match event.kind.as_str() {
-                    "opened" => Ok(()),
-                    "closed" => tracker.set_state(&key, TicketState::Closed).and_then(|_| tracker.comment(&key, &text)),
-                    "reopened" => tracker.set_state(&key, TicketState::Open).and_then(|_| tracker.comment(&key, &text)),
-                    _ => tracker.comment(&key, &text),
-                };
-                match sent {
-                    Ok(()) => progress.delivered.push(event.id),
-                    Err(e) => {
-                        progress.error = Some(e);
-                        break;
-                    }
-                }
+            let created = config.tracker()?.create(draft)?;
+            Ok(Some((created.key, created.url)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Delivers one event (blocking HTTP).
+fn deliver(
+    channel: &Channel,
+    draft: &TicketDraft,
+    key: Option<&str>,
+    event: &TicketEvent,
+) -> Result<(), DeliveryError> {
+    match channel {
+        Channel::Tracker(config) => {
+            let key = key.ok_or_else(|| DeliveryError::never("the ticket has no key there yet"))?;
+            let tracker = config.tracker()?;
+            let text = format!("{} ({}): {}", event.author, event.kind, event.body);
+            // The state moves first: a retry after a failed comment finds it already moved.
+            match event.kind.as_str() {
+                "opened" => Ok(()),
+                "closed" => tracker.set_state(key, TicketState::Closed).and_then(|_| tracker.comment(key, &text)),
+                "reopened" => tracker.set_state(key, TicketState::Open).and_then(|_| tracker.comment(key, &text)),
+                _ => tracker.comment(key, &text),
             }
         }
         Channel::Webhook(config) => {
-            let client = match WebhookClient::new(config) {
-                Ok(c) => c,
-                Err(e) => return Progress { error: Some(e), ..progress },
-            };
-            for event in events {
-                let payload = serde_json::json!({
-                    "ticket": { "id": draft.vigil_id, "title": draft.title, "description": draft.body },
-                    "event": event,
-                });
-                match client.send(
-                    &format!("ticket.{}", event.kind),
-                    &format!("vigil-ticket-event-{}", event.id),
-                    &payload,
-                ) {
-                    Ok(()) => progress.delivered.push(event.id),
-                    Err(e) => {
-                        progress.error = Some(e);
-                        break;
-                    }
-                }
-            }
+            let payload = serde_json::json!({
+                "ticket": { "id": draft.vigil_id, "title": draft.title, "description": draft.body },
+                "event": event,
+            });
+            WebhookClient::new(config.clone())?.send(
+                &format!("ticket.{}", event.kind),
+                &format!("vigil-ticket-event-{}", event.id),
+                &payload,
+            )
         }
-        Channel::Email(..) => {
-            progress.error = Some(DeliveryError::never("tickets are not synced to email integrations"));
-        }
+        Channel::Email(..) => Err(DeliveryError::never("tickets are not synced to email integrations")),
     }
-    progress
 }
 
-/// The `ticket.sync` job: delivers a ticket's unsynced events.
+/// Runs a blocking delivery step on the blocking pool.
+async fn blocking<T: Send + 'static>(step: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(step).await.map_err(|e| Error::Internal(format!("ticket delivery: {e}")))
+}
+
+/// The `ticket.sync` job: delivers a ticket's unsynced events in order,
+/// writing down each step as soon as it is done (the key once the ticket
+/// exists there, each event once delivered), so a retry, even after this
+/// worker died, repeats at most the one step that was under way.
 pub async fn sync_job(platform: &Platform, lease: &Lease) -> Result<()> {
     let id = lease.job.payload["ticket"]
         .as_i64()
@@ -186,18 +163,44 @@ pub async fn sync_job(platform: &Platform, lease: &Lease) -> Result<()> {
         labels: vec!["vigil".into(), format!("severity-{}", ticket.severity)],
     };
     let count = events.len();
-    let known = ticket.external_key.clone();
-    let progress = tokio::task::spawn_blocking(move || deliver(channel, draft, known, events))
-        .await
-        .map_err(|e| Error::Internal(format!("ticket delivery: {e}")))?;
+    let mut key = ticket.external_key.clone();
+    let mut delivered = 0;
+    let mut failure = None;
+    if key.is_none() {
+        let (c, d) = (channel.clone(), draft.clone());
+        match blocking(move || open_there(&c, &d)).await? {
+            Ok(Some((k, url))) => {
+                let mut tx = platform.store.write().await?;
+                tickets::set_external(&mut tx, id, &k, &url).await?;
+                tx.commit().await?;
+                key = Some(k);
+            }
+            Ok(None) => {}
+            Err(e) => failure = Some(e),
+        }
+    }
+    if failure.is_none() {
+        for event in events {
+            let (c, d, k) = (channel.clone(), draft.clone(), key.clone());
+            let event_id = event.id;
+            match blocking(move || deliver(&c, &d, k.as_deref(), &event)).await? {
+                Ok(()) => {
+                    let mut tx = platform.store.write().await?;
+                    tickets::mark_synced(&mut tx, &[event_id]).await?;
+                    tx.commit().await?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+    }
     let now = platform.now();
     let attempt = lease.job.attempts;
     let mut tx = platform.store.write().await?;
-    if let Some((key, url)) = &progress.external {
-        tickets::set_external(&mut tx, id, key, url).await?;
-    }
-    tickets::mark_synced(&mut tx, &progress.delivered).await?;
-    match progress.error {
+    match failure {
         None => {
             let detail = format!("{count} event(s) delivered to {}", stored.integration.name);
             tickets::add_delivery(&mut tx, id, integration, attempt, "delivered", &detail, now).await?;
@@ -208,9 +211,13 @@ pub async fn sync_job(platform: &Platform, lease: &Lease) -> Result<()> {
             Ok(())
         }
         Some(e) => {
-            let last = attempt >= lease.job.max_attempts || e.retry == Retry::Never;
-            let detail = format!("{} of {count} event(s) delivered; {e}", progress.delivered.len());
-            let outcome = if last { "failed" } else { "retrying" };
+            // Rejected: a retry cannot help until the ticket changes (the hourly sweep skips it).
+            let outcome = match e.retry {
+                Retry::Never => "rejected",
+                _ if attempt >= lease.job.max_attempts => "failed",
+                _ => "retrying",
+            };
+            let detail = format!("{delivered} of {count} event(s) delivered; {e}");
             tickets::add_delivery(&mut tx, id, integration, attempt, outcome, &detail, now).await?;
             tx.commit().await?;
             Err(Error::Upstream {

@@ -11,7 +11,7 @@
 //! integration gets a `ticket.sync` job that delivers its unsynced events
 //! (see [`crate::sync`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,11 +46,21 @@ fn group(grouping: &str, f: &TicketFinding) -> (String, String) {
                 format!("Upgrade {name} {} on {}", f.package_version.as_deref().unwrap_or_default(), f.asset_name),
             ),
             _ => (
-                format!("asset:{}|{}|{}", f.asset_id, f.source, f.location),
+                format!("asset:{}|{}|{}", f.asset_id, f.source, short_key(&f.location)),
                 format!("{} on {}", clip(f.title.as_deref().unwrap_or(&f.advisory), 120), f.asset_name),
             ),
         },
     }
+}
+
+/// A location as a group key: long ones (URLs, deep paths) as their digest,
+/// so keys stay within what a unique index can hold.
+fn short_key(location: &str) -> String {
+    if location.len() <= 200 {
+        return location.to_string();
+    }
+    use sha2::Digest;
+    format!("sha256:{:x}", sha2::Sha256::digest(location.as_bytes()))
 }
 
 fn clip(text: &str, max: usize) -> String {
@@ -233,7 +243,8 @@ pub async fn create_rule(platform: &Platform, actor: &Actor, request: &RuleReque
             (None, json(&rule)),
         )
         .await?;
-    apply_rule(&mut tx, &rule, None, "the rule's creation", now).await?;
+    // Opening its tickets across the fleet is a job, not part of the request.
+    crate::jobs::enqueue(&mut tx, "ticket.rule", serde_json::json!({ "rule": rule.id }), None, None, now).await?;
     tx.commit().await?;
     Ok(rule)
 }
@@ -271,36 +282,39 @@ pub async fn deactivate_rule(platform: &Platform, actor: &Actor, id: i64) -> Res
     Ok(after)
 }
 
+/// The tickets a change touched: opened or given findings, and of those,
+/// the ones that existed before and grew.
+#[derive(Debug, Default)]
+struct Touched {
+    tickets: BTreeSet<i64>,
+    grew: BTreeSet<i64>,
+}
+
 /// Opens (or adds to) the tickets `rule` keeps for its matching findings,
 /// of one asset when given. `cause` names what brought the findings.
-async fn apply_rule(tx: &mut Tx, rule: &TicketRule, asset: Option<i64>, cause: &str, now: i64) -> Result<Vec<i64>> {
-    let Ok(filter) = vigil_query::parse(&rule.query) else { return Ok(Vec::new()) };
+async fn apply_rule(
+    tx: &mut Tx,
+    rule: &TicketRule,
+    asset: Option<i64>,
+    cause: &str,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<()> {
+    let Ok(filter) = vigil_query::parse(&rule.query) else { return Ok(()) };
     let found = tickets::candidates(tx, &filter, &rule_scope(rule.team_id), asset, now).await?;
-    let mut touched = Vec::new();
     for preview in previews(&rule.grouping, &found) {
-        let (ticket, opened) = match tickets::ticket_for_group(tx, rule.id, preview.team_id, &preview.group_key).await?
-        {
-            Some(t) => (t.id, false),
-            None => {
-                let id = tickets::insert_ticket(
-                    tx,
-                    &NewTicket {
-                        rule_id: Some(rule.id),
-                        team_id: preview.team_id,
-                        group_key: preview.group_key.clone(),
-                        title: preview.title.clone(),
-                        severity: 0,
-                        assignee_team_id: rule.assignee_team_id.or(Some(preview.team_id)),
-                        assignee_user_id: rule.assignee_user_id,
-                        due_at: None,
-                        integration_id: rule.integration_id,
-                    },
-                    now,
-                )
-                .await?;
-                (id, true)
-            }
+        let new = NewTicket {
+            rule_id: Some(rule.id),
+            team_id: preview.team_id,
+            group_key: preview.group_key.clone(),
+            title: preview.title.clone(),
+            severity: 0,
+            assignee_team_id: rule.assignee_team_id.or(Some(preview.team_id)),
+            assignee_user_id: rule.assignee_user_id,
+            due_at: None,
+            integration_id: rule.integration_id,
         };
+        let (ticket, opened) = tickets::insert_ticket(tx, &new, now).await?;
         let added = tickets::link(tx, ticket, &preview.findings, now).await?;
         if opened {
             let body = format!(
@@ -321,48 +335,70 @@ async fn apply_rule(tx: &mut Tx, rule: &TicketRule, asset: Option<i64>, cause: &
                 )
                 .await?;
         } else if !added.is_empty() {
-            tickets::add_event(
-                tx,
-                ticket,
-                "findings",
-                "system",
-                &format!("{} more finding(s) after {cause}.", added.len()),
-                now,
-            )
-            .await?;
+            let body = format!("{} more finding(s) after {cause}.", added.len());
+            tickets::add_event(tx, ticket, "findings", "system", &body, now).await?;
+            touched.grew.insert(ticket);
         }
         if opened || !added.is_empty() {
-            touched.push(ticket);
+            touched.tickets.insert(ticket);
         }
     }
-    reconcile(tx, &touched, cause, now).await?;
-    Ok(touched)
+    Ok(())
 }
 
-/// After an ingest or re-match of `asset`: every active rule applies to its
-/// findings, then each ticket holding one of its findings is closed or
-/// reopened as its findings say. `cause` names the scan or re-match.
-pub async fn after_change(tx: &mut Tx, asset: i64, team: i64, cause: &str, now: i64) -> Result<()> {
-    for rule in tickets::rules(tx, &Scope::All, false).await? {
-        if rule.team_id.is_some_and(|t| t != team) {
-            continue;
-        }
-        apply_rule(tx, &rule, Some(asset), cause, now).await?;
+/// The `ticket.rule` job: a new rule opens its tickets for what it matches now.
+pub async fn rule_job(platform: &Platform, lease: &crate::jobs::Lease) -> Result<()> {
+    let id =
+        lease.job.payload["rule"].as_i64().ok_or_else(|| Error::Internal("ticket.rule job without a rule".into()))?;
+    let now = platform.now();
+    let mut tx = platform.store.write().await?;
+    let rule = tickets::rule(&mut tx, id).await?;
+    if rule.active {
+        tickets::lock_all(&mut tx).await?;
+        let mut touched = Touched::default();
+        apply_rule(&mut tx, &rule, None, "the rule's creation", now, &mut touched).await?;
+        reconcile(&mut tx, &touched, "the rule's creation", now).await?;
     }
-    let held = tickets::tickets_of_asset(tx, asset).await?;
-    reconcile(tx, &held, cause, now).await
+    lease.complete(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After an ingest or re-match of `asset` changed the findings `moved`
+/// (new, fixed, reopened or re-rated): every active rule applies to the
+/// asset's findings, then each ticket that gained findings or holds a moved
+/// one is closed or reopened as its findings say. `cause` names the scan
+/// or re-match.
+pub async fn after_change(tx: &mut Tx, asset: i64, team: i64, moved: &[i64], cause: &str, now: i64) -> Result<()> {
+    if !tickets::involved(tx, moved).await? {
+        return Ok(());
+    }
+    tickets::lock_all(tx).await?;
+    let mut touched = Touched::default();
+    for rule in tickets::rules(tx, &Scope::All, false).await? {
+        if rule.team_id.is_none_or(|t| t == team) {
+            apply_rule(tx, &rule, Some(asset), cause, now, &mut touched).await?;
+        }
+    }
+    touched.tickets.extend(tickets::tickets_holding(tx, moved).await?);
+    reconcile(tx, &touched, cause, now).await
 }
 
 /// After triage decisions on `findings`: their tickets close or reopen.
 pub async fn after_triage(tx: &mut Tx, findings: &[i64], by: &str, now: i64) -> Result<()> {
     let held = tickets::tickets_holding(tx, findings).await?;
-    reconcile(tx, &held, &format!("a triage decision by {by}"), now).await
+    if held.is_empty() {
+        return Ok(());
+    }
+    tickets::lock_all(tx).await?;
+    let touched = Touched { tickets: held.into_iter().collect(), grew: BTreeSet::new() };
+    reconcile(tx, &touched, &format!("a triage decision by {by}"), now).await
 }
 
 /// Closes tickets whose findings are all resolved and reopens those where
 /// one came back; keeps severity and due date in step; queues syncs.
-async fn reconcile(tx: &mut Tx, ids: &[i64], cause: &str, now: i64) -> Result<()> {
-    for &id in ids {
+async fn reconcile(tx: &mut Tx, touched: &Touched, cause: &str, now: i64) -> Result<()> {
+    for &id in &touched.tickets {
         let ticket = tickets::ticket(tx, id, &Scope::All).await?;
         let held = tickets::findings_of(tx, id).await?;
         let open: Vec<&TicketFinding> = held.iter().filter(|f| !f.resolved()).collect();
@@ -373,7 +409,7 @@ async fn reconcile(tx: &mut Tx, ids: &[i64], cause: &str, now: i64) -> Result<()
             "open" if !held.is_empty() && open.is_empty() => {
                 Some(("closed", format!("All {} finding(s) are resolved; closed by {cause}.", held.len())))
             }
-            "closed" if !open.is_empty() && came_back(&ticket, &open) => {
+            "closed" if !open.is_empty() && came_back(&ticket, &open, touched.grew.contains(&id)) => {
                 Some(("reopened", format!("{} finding(s) came back with {cause}; reopened.", open.len())))
             }
             _ => None,
@@ -399,11 +435,13 @@ async fn reconcile(tx: &mut Tx, ids: &[i64], cause: &str, now: i64) -> Result<()
 }
 
 /// A closed ticket reopens when it closed because its findings were fixed
-/// and one is open again, or when a finding changed after it was closed
-/// (came back, or was added).
-fn came_back(ticket: &Ticket, open: &[&TicketFinding]) -> bool {
+/// and one is open again, when its rule added findings to it, or when one
+/// of its findings was detected again after it was closed.
+fn came_back(ticket: &Ticket, open: &[&TicketFinding], grew: bool) -> bool {
+    let closed_at = ticket.closed_at.unwrap_or(i64::MAX);
     ticket.close_reason.as_deref() == Some("fixed")
-        || open.iter().any(|f| f.status == "reopened" || f.first_seen >= ticket.closed_at.unwrap_or(i64::MAX))
+        || grew
+        || open.iter().any(|f| f.status == "reopened" && f.changed_at > closed_at)
 }
 
 /// Tickets the actor may see, newest first.
@@ -429,8 +467,11 @@ pub async fn get(platform: &Platform, actor: &Actor, id: i64) -> Result<TicketDe
     actor.require(Permission::Read)?;
     let mut conn = platform.store.read().await?;
     let ticket = tickets::ticket(&mut conn, id, &actor.scope).await?;
+    let mut findings = tickets::findings_of(&mut conn, id).await?;
+    // A finding of an asset moved to another team stays out of sight.
+    findings.retain(|f| actor.scope.allows(f.team_id));
     Ok(TicketDetail {
-        findings: tickets::findings_of(&mut conn, id).await?,
+        findings,
         events: tickets::events(&mut conn, id, false).await?,
         deliveries: tickets::deliveries(&mut conn, id).await?,
         ticket,
@@ -517,6 +558,7 @@ mod tests {
             triage: "open".into(),
             first_seen: 0,
             due_at: None,
+            changed_at: 0,
         }
     }
 

@@ -266,14 +266,16 @@ pub async fn rematch_job(platform: &Platform, lease: &crate::jobs::Lease) -> Res
             let team = vigil_store::assets::get(&mut tx, asset, &vigil_store::Scope::All).await?.team_id;
             let current = vigil_store::findings::current(&mut tx, asset, "package").await?;
             let plan = lifecycle::plan(current, observed.clone(), Mode::Rematch);
+            let kev_added = vigil_store::notifications::not_yet_kev(&mut tx, &plan.kev_observed()).await?;
             let (counts, inserted) = lifecycle::apply(&mut tx, asset, team, &plan, change).await?;
             crate::triage::apply_rules(&mut tx, team, &inserted, now).await?;
-            let changed: Vec<i64> = plan.refresh.iter().map(|(id, _)| *id).collect();
-            crate::notify::after_change(&mut tx, team, &inserted, &changed, now).await?;
+            crate::notify::after_change(&mut tx, team, &inserted, &kev_added, now).await?;
             if counts.new + counts.fixed + counts.reopened > 0 || !plan.refresh.is_empty() {
                 crate::tags::evaluate_asset(&mut tx, asset, now).await?;
                 let cause = format!("the re-match against advisory database {version}");
-                crate::tickets::after_change(&mut tx, asset, team, &cause, now).await?;
+                let mut moved = plan.moved();
+                moved.extend(&inserted);
+                crate::tickets::after_change(&mut tx, asset, team, &moved, &cause, now).await?;
             }
             totals.new += counts.new;
             totals.fixed += counts.fixed;

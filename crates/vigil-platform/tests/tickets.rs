@@ -64,6 +64,8 @@ async fn rules_open_tickets_that_close_and_reopen_with_scans() {
         // Saved, it opens that ticket for red (alice's only team).
         let saved =
             tickets::create_rule(&p, &alice, &rule("severity>=high and fix:available and tag:prod")).await.unwrap();
+        // Its tickets for what matches now are opened by a job.
+        run_jobs(&p).await;
         assert_eq!(saved.team_id, Some(red.id));
         let open = tickets::list(&p, &alice, Some("open"), None, 50).await.unwrap();
         assert_eq!(open.len(), 1, "{backend}");
@@ -139,6 +141,12 @@ async fn rules_open_tickets_that_close_and_reopen_with_scans() {
         .await
         .unwrap();
         assert_eq!(closed.ticket.close_reason.as_deref(), Some("closed by alice"));
+        p.clock.advance(60);
+        ingest::ingest(&p, &alice, upload("shop", vec![pypi("flask", "2.2.3"), pypi("jinja2", "2.11.2")]), "upload")
+            .await
+            .unwrap();
+        let still = tickets::get(&p, &alice, ticket.id).await.unwrap();
+        assert_eq!(still.ticket.status, "closed", "{backend}: nothing came back after alice closed it");
 
         // Per-advisory grouping across assets; every change is audited.
         let per_advisory = RuleRequest { grouping: Some("advisory".into()), ..rule("package.name:jinja2") };

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 
 use crate::model::{opt_time, time};
-use crate::sql::{execute, fetch_all, flag, id_list, opt_text, scope_condition};
+use crate::sql::{fetch_all, flag, id_list, opt_text, scope_condition};
 use crate::{Error, Result, Scope};
 
 /// A notification rule: findings matching `query` that meet `event` are
@@ -196,15 +196,24 @@ pub async fn record(conn: &mut AnyConnection, rule: i64, subject: &str, summary:
     Ok(done.rows_affected() == 1)
 }
 
-/// A rule's events waiting to be sent, oldest first.
-pub async fn pending(conn: &mut AnyConnection, rule: i64) -> Result<Vec<Pending>> {
-    let rows = sqlx::query(
-        "SELECT id, subject, at, summary FROM notifications WHERE rule_id = $1 AND sent_at IS NULL ORDER BY id",
-    )
+/// A rule's events waiting to be sent: the first `limit`, oldest first, how
+/// many wait in all and the newest one's id.
+pub async fn pending(conn: &mut AnyConnection, rule: i64, limit: usize) -> Result<(Vec<Pending>, i64, i64)> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n, MAX(id) AS last FROM notifications WHERE rule_id = $1 AND sent_at IS NULL")
+            .bind(rule)
+            .fetch_one(&mut *conn)
+            .await?;
+    let (total, last): (i64, Option<i64>) = (row.try_get("n")?, row.try_get("last")?);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, subject, at, summary FROM notifications WHERE rule_id = $1 AND sent_at IS NULL ORDER BY id LIMIT {}",
+        limit.clamp(1, 10_000)
+    )))
     .bind(rule)
     .fetch_all(conn)
     .await?;
-    rows.iter()
+    let items = rows
+        .iter()
         .map(|r| {
             Ok(Pending {
                 id: r.try_get("id")?,
@@ -213,22 +222,25 @@ pub async fn pending(conn: &mut AnyConnection, rule: i64) -> Result<Vec<Pending>
                 summary: r.try_get("summary")?,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((items, total, last.unwrap_or(0)))
 }
 
-/// Marks events sent and notes when the rule last sent.
-pub async fn mark_sent(conn: &mut AnyConnection, rule: i64, ids: &[i64], now: i64) -> Result<()> {
-    for chunk in ids.chunks(500) {
-        let mut params = vec![vigil_query::Param::Int(now)];
-        let list = id_list(chunk, &mut params);
-        execute(conn, format!("UPDATE notifications SET sent_at = $1 WHERE id IN ({list})"), &params).await?;
-    }
+/// Marks a rule's events up to `last` (an id) sent, unless another sender
+/// did, and notes when the rule last sent; returns how many it marked.
+pub async fn mark_sent(conn: &mut AnyConnection, rule: i64, last: i64, now: i64) -> Result<u64> {
+    let done = sqlx::query("UPDATE notifications SET sent_at = $1 WHERE rule_id = $2 AND id <= $3 AND sent_at IS NULL")
+        .bind(now)
+        .bind(rule)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE notification_rules SET last_sent_at = $1, not_before = NULL WHERE id = $2")
         .bind(now)
         .bind(rule)
         .execute(conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// Holds a rule's messages back until `until` (after a failure).
@@ -282,4 +294,21 @@ pub async fn sent(conn: &mut AnyConnection, rule: i64) -> Result<Vec<Sent>> {
             })
         })
         .collect()
+}
+
+/// Of `findings`, those not (yet) marked known exploited: read before a
+/// re-match writes, they tell which findings CISA's list has just gained.
+pub async fn not_yet_kev(conn: &mut AnyConnection, findings: &[i64]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in findings.chunks(500) {
+        let mut params = Vec::new();
+        let list = id_list(chunk, &mut params);
+        for r in
+            fetch_all(conn, format!("SELECT id FROM findings WHERE kev = 0 AND id IN ({list}) ORDER BY id"), &params)
+                .await?
+        {
+            out.push(r.try_get::<i64, _>("id")?);
+        }
+    }
+    Ok(out)
 }

@@ -255,6 +255,8 @@ pub struct TicketFinding {
     pub first_seen: i64,
     /// When its SLA runs out (none: its severity has no SLA).
     pub due_at: Option<i64>,
+    /// When its detection status last changed.
+    pub changed_at: i64,
 }
 
 impl TicketFinding {
@@ -399,7 +401,7 @@ pub async fn deactivate_rule(conn: &mut AnyConnection, id: i64) -> Result<()> {
 
 const FINDING_COLUMNS: &str = "f.id, f.team_id, f.asset_id, a.name AS asset_name, f.source, f.vuln_key, f.title, \
      f.package_name, f.package_version, f.ecosystem, f.location, f.severity, f.fixed_versions, f.status, f.triage, \
-     f.first_seen, f.sla_due_at";
+     f.first_seen, f.sla_due_at, f.status_changed_at";
 
 fn finding_row(r: &AnyRow) -> Result<TicketFinding> {
     Ok(TicketFinding {
@@ -420,6 +422,7 @@ fn finding_row(r: &AnyRow) -> Result<TicketFinding> {
         triage: r.try_get("triage")?,
         first_seen: r.try_get("first_seen")?,
         due_at: r.try_get("sla_due_at")?,
+        changed_at: r.try_get("status_changed_at")?,
     })
 }
 
@@ -490,7 +493,8 @@ pub async fn brief(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TicketFi
 const TICKET_SELECT: &str = "SELECT t.*, \
      (SELECT COUNT(*) FROM ticket_findings x WHERE x.ticket_id = t.id) AS findings, \
      (SELECT COUNT(*) FROM ticket_findings x JOIN findings f ON f.id = x.finding_id \
-      WHERE x.ticket_id = t.id AND f.status <> 'fixed') AS findings_open FROM tickets t";
+      WHERE x.ticket_id = t.id AND f.status <> 'fixed' AND f.triage NOT IN ('false_positive', 'not_affected')) \
+      AS findings_open FROM tickets t";
 
 fn ticket_row(r: &AnyRow) -> Result<Ticket> {
     let severity: i64 = r.try_get("severity")?;
@@ -590,12 +594,15 @@ pub async fn list(
     rows.iter().map(ticket_row).collect()
 }
 
-/// Opens a ticket; returns its id.
-pub async fn insert_ticket(conn: &mut AnyConnection, t: &NewTicket, now: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+/// Opens a ticket for its rule, team and group, or finds the one a
+/// concurrent transaction opened; returns its id and whether this call
+/// opened it.
+pub async fn insert_ticket(conn: &mut AnyConnection, t: &NewTicket, now: i64) -> Result<(i64, bool)> {
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO tickets (rule_id, team_id, group_key, title, status, severity, assignee_team_id, \
          assignee_user_id, due_at, integration_id, revision, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id",
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, 0, $10, $10) \
+         ON CONFLICT (rule_id, team_id, group_key) DO NOTHING RETURNING id",
     )
     .bind(t.rule_id)
     .bind(t.team_id)
@@ -607,8 +614,40 @@ pub async fn insert_ticket(conn: &mut AnyConnection, t: &NewTicket, now: i64) ->
     .bind(t.due_at)
     .bind(t.integration_id)
     .bind(now)
-    .fetch_one(conn)
-    .await?)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok((id, true));
+    }
+    let id = sqlx::query_scalar("SELECT id FROM tickets WHERE rule_id = $1 AND team_id = $2 AND group_key = $3")
+        .bind(t.rule_id)
+        .bind(t.team_id)
+        .bind(&t.group_key)
+        .fetch_one(conn)
+        .await?;
+    Ok((id, false))
+}
+
+/// Serialises ticket reconciliation across concurrent transactions until
+/// the caller's transaction ends (PostgreSQL; SQLite has one writer).
+pub async fn lock_all(tx: &mut crate::Tx) -> Result<()> {
+    if tx.backend() == crate::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7368726571)").execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Whether any ticket rule is active or any ticket holds one of `findings`:
+/// whether an ingest has ticket work to do.
+pub async fn involved(conn: &mut AnyConnection, findings: &[i64]) -> Result<bool> {
+    if sqlx::query_scalar::<_, i64>("SELECT id FROM ticket_rules WHERE active = 1 LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    Ok(!tickets_holding(conn, findings).await?.is_empty())
 }
 
 /// Links findings to a ticket; returns those that were not linked yet.
@@ -693,10 +732,12 @@ pub async fn set_status(
 
 /// Sets the severity and due date a ticket's findings give it.
 pub async fn set_urgency(conn: &mut AnyConnection, ticket: i64, severity: i64, due_at: Option<i64>) -> Result<()> {
-    sqlx::query("UPDATE tickets SET severity = $1, due_at = $2 WHERE id = $3")
-        .bind(severity)
-        .bind(due_at)
-        .bind(ticket)
+    sqlx::query(
+        "UPDATE tickets SET severity = $1, due_at = $2 WHERE id = $3 AND (severity <> $1 OR due_at IS DISTINCT FROM $2)",
+    )
+    .bind(severity)
+    .bind(due_at)
+    .bind(ticket)
         .execute(conn)
         .await?;
     Ok(())
@@ -853,11 +894,15 @@ pub async fn tickets_of_finding(conn: &mut AnyConnection, finding: i64) -> Resul
         .collect()
 }
 
-/// Tickets synced to an integration with events their system has not seen.
+/// Tickets synced to an integration with events their system has not
+/// seen, but for those whose system rejected their last delivery (a retry
+/// cannot help until the ticket changes again).
 pub async fn unsynced(conn: &mut AnyConnection) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT t.id FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id \
-         WHERE t.integration_id IS NOT NULL AND e.synced = 0 ORDER BY t.id",
+         WHERE t.integration_id IS NOT NULL AND e.synced = 0 AND NOT EXISTS (SELECT 1 FROM ticket_deliveries d \
+         WHERE d.ticket_id = t.id AND d.outcome = 'rejected' AND d.at >= e.at \
+         AND d.id = (SELECT MAX(d2.id) FROM ticket_deliveries d2 WHERE d2.ticket_id = t.id)) ORDER BY t.id",
     )
     .fetch_all(conn)
     .await?)

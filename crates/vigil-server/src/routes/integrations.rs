@@ -2,7 +2,8 @@
 //! through which Jira and GitHub move Vigil's tickets.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,7 +19,11 @@ use crate::error::{ApiError, Failures};
 use crate::extract::{Caller, Json, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_integrations, create_integration)).routes(routes!(inbound))
+    // Inbound webhooks come unauthenticated: their bodies are capped before they are read whole.
+    let inbound = OpenApiRouter::new()
+        .routes(routes!(inbound))
+        .layer(DefaultBodyLimit::max(vigil_integrations::inbound::MAX_INBOUND_BYTES));
+    OpenApiRouter::new().routes(routes!(list_integrations, create_integration)).merge(inbound)
 }
 
 /// Integrations, without their settings.
@@ -58,8 +63,9 @@ async fn inbound(
     Path(id): Path<i64>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<InboundOutcome>, ApiError> {
+    let body = body.map_err(|rejection| ApiError::Status(rejection.status(), rejection.body_text()))?;
     let request = InboundRequest { headers: &headers, query: query.as_deref(), body: &body };
     Ok(Json(InboundOutcome { ticket: sync::inbound(&state.platform, id, &request).await? }))
 }

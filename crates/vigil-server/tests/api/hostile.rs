@@ -26,6 +26,11 @@ async fn hostile_requests_are_refused_cleanly() {
         let cases: Vec<(&str, Request<Body>, u16)> = vec![
             ("oversize upload", raw(Method::POST, "/api/v1/scans", "application/json", vec![b' '; 9 << 20]), 413),
             ("oversize SBOM", raw(Method::POST, "/api/v1/sboms?asset=x", "application/json", vec![b' '; 9 << 20]), 413),
+            (
+                "oversize inbound webhook (no token: capped at 1 MiB)",
+                raw(Method::POST, "/api/v1/integrations/1/webhook", "application/json", vec![b' '; 2 << 20]),
+                413,
+            ),
             ("malformed JSON", raw(Method::POST, "/api/v1/scans", "application/json", b"{\"asset\": ".to_vec()), 400),
             (
                 "JSON of the wrong shape",

@@ -378,6 +378,7 @@ async fn every_route_role_team_and_credential() {
         tx.commit().await.unwrap();
         let wrong_secret = format!("{}{}", &server.admin[..17], "x".repeat(32));
 
+        vigil_platform::tickets::create_rule(p, &system, &ticket_rule("matrix")).await.unwrap();
         // The red team's data: a scan with a finding (flask 2.2.2: CVE-2023-30861).
         let reply = server
             .call(
@@ -397,8 +398,8 @@ async fn every_route_role_team_and_credential() {
         let tag = assets::tag_by_name(&mut conn, "prod").await.unwrap().unwrap().id;
         drop(conn);
         let job = vigil_platform::read::request_refresh(p, &system).await.unwrap().id;
-        // A ticket for the finding, and a webhook integration with a notification rule.
-        vigil_platform::tickets::create_rule(p, &system, &ticket_rule("matrix")).await.unwrap();
+        // A ticket for the finding (its rule, saved before the upload, opened it), and a
+        // webhook integration with a notification rule.
         let ticket = vigil_platform::tickets::list(p, &system, None, None, 10).await.unwrap()[0].id;
         let hook = vigil_platform::integrations::IntegrationRequest {
             name: "matrix-hook".into(),

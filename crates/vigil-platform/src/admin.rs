@@ -332,7 +332,9 @@ pub async fn delete_asset(platform: &Platform, actor: &Actor, id: i64) -> Result
     let now = platform.now();
     let mut tx = platform.store.write().await?;
     let before = assets::get(&mut tx, id, &actor.scope).await?;
+    let held = crate::tickets::before_asset_delete(&mut tx, id).await?;
     assets::delete(&mut tx, id).await?;
+    crate::tickets::after_asset_deleted(&mut tx, held, &before.name, now).await?;
     actor
         .audit(
             &mut tx,

@@ -384,6 +384,23 @@ pub async fn after_change(tx: &mut Tx, asset: i64, team: i64, moved: &[i64], cau
     reconcile(tx, &touched, cause, now).await
 }
 
+/// Before an asset is deleted: the tickets holding its findings, for
+/// [`after_asset_deleted`].
+pub async fn before_asset_delete(tx: &mut Tx, asset: i64) -> Result<Vec<i64>> {
+    Ok(tickets::tickets_of_asset(tx, asset).await?)
+}
+
+/// After an asset was deleted (its findings with it): its tickets close when
+/// nothing is left in them, and the others get their urgency again.
+pub async fn after_asset_deleted(tx: &mut Tx, held: Vec<i64>, asset: &str, now: i64) -> Result<()> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    tickets::lock_all(tx).await?;
+    let touched = Touched { tickets: held.into_iter().collect(), grew: BTreeSet::new() };
+    reconcile(tx, &touched, &format!("the deletion of asset {asset}"), now).await
+}
+
 /// After triage decisions on `findings`: their tickets close or reopen.
 pub async fn after_triage(tx: &mut Tx, findings: &[i64], by: &str, now: i64) -> Result<()> {
     let held = tickets::tickets_holding(tx, findings).await?;
@@ -405,18 +422,24 @@ async fn reconcile(tx: &mut Tx, touched: &Touched, cause: &str, now: i64) -> Res
         let severity = open.iter().map(|f| f.severity).max().unwrap_or(0);
         let due = open.iter().filter_map(|f| f.due_at).min();
         tickets::set_urgency(tx, id, severity, due).await?;
+        // (event, why it closed, what the log says)
         let change = match ticket.status.as_str() {
-            "open" if !held.is_empty() && open.is_empty() => {
-                Some(("closed", format!("All {} finding(s) are resolved; closed by {cause}.", held.len())))
+            "open" if held.is_empty() => {
+                Some(("closed", Some("gone"), format!("Its findings are gone with {cause}; closed.")))
             }
+            "open" if open.is_empty() => Some((
+                "closed",
+                Some("fixed"),
+                format!("All {} finding(s) are resolved; closed by {cause}.", held.len()),
+            )),
             "closed" if !open.is_empty() && came_back(&ticket, &open, touched.grew.contains(&id)) => {
-                Some(("reopened", format!("{} finding(s) came back with {cause}; reopened.", open.len())))
+                Some(("reopened", None, format!("{} finding(s) came back with {cause}; reopened.", open.len())))
             }
             _ => None,
         };
-        if let Some((kind, body)) = change {
+        if let Some((kind, reason, body)) = change {
             let status = if kind == "closed" { "closed" } else { "open" };
-            tickets::set_status(tx, id, status, (status == "closed").then_some("fixed"), now).await?;
+            tickets::set_status(tx, id, status, reason, now).await?;
             tickets::add_event(tx, id, kind, "system", &body, now).await?;
             Actor::system()
                 .audit(

@@ -150,7 +150,7 @@ async fn rules_open_tickets_that_close_and_reopen_with_scans() {
 
         // Per-advisory grouping across assets; every change is audited.
         let per_advisory = RuleRequest { grouping: Some("advisory".into()), ..rule("package.name:jinja2") };
-        ingest::ingest(&p, &alice, upload("api", vec![pypi("jinja2", "2.11.2")]), "upload").await.unwrap();
+        let api = ingest::ingest(&p, &alice, upload("api", vec![pypi("jinja2", "2.11.2")]), "upload").await.unwrap();
         let preview = tickets::dry_run(&p, &alice, &per_advisory).await.unwrap();
         let jinja = preview.iter().find(|t| t.group_key == "advisory:CVE-2020-28493").expect("jinja2 advisory");
         assert_eq!(jinja.findings.len(), 2, "{backend}: one ticket for both assets: {preview:#?}");
@@ -172,5 +172,16 @@ async fn rules_open_tickets_that_close_and_reopen_with_scans() {
         for action in ["ticket_rule.create", "ticket.open", "ticket.close", "ticket.reopen", "ticket.update"] {
             assert!(actions.iter().any(|a| a == action), "{backend}: {action} in {actions:?}");
         }
+
+        // Deleting an asset closes the tickets its findings leave empty.
+        let jinja = RuleRequest { name: "jinja2".into(), ..rule("package.name:jinja2") };
+        tickets::create_rule(&p, &alice, &jinja).await.unwrap();
+        run_jobs(&p).await;
+        let open = tickets::list(&p, &alice, Some("open"), None, 50).await.unwrap();
+        let on_api = open.iter().find(|t| t.title == "Upgrade jinja2 2.11.2 on api").expect("a ticket on api");
+        vigil_platform::admin::delete_asset(&p, &alice, api.asset_id).await.unwrap();
+        let gone = tickets::get(&p, &alice, on_api.id).await.unwrap();
+        assert_eq!((gone.ticket.status.as_str(), gone.ticket.close_reason.as_deref()), ("closed", Some("gone")));
+        assert!(gone.events.last().unwrap().body.contains("deletion of asset api"), "{backend}");
     }
 }

@@ -104,17 +104,26 @@ pub struct SystemInfo {
     pub name: &'static str,
     /// The header its inbound webhooks carry their HMAC-SHA256 signature in.
     pub signature_header: &'static str,
+    /// The header naming each inbound delivery (the same on a redelivery), to drop replays.
+    pub delivery_header: &'static str,
     /// Parses one of its inbound webhook bodies, after the signature was checked.
     pub(crate) parse: fn(&InboundRequest<'_>, &serde_json::Value) -> Option<InboundChange>,
 }
 
 /// Every ticket system Vigil syncs with.
 pub const SYSTEMS: &[SystemInfo] = &[
-    SystemInfo { system: System::Jira, name: "jira", signature_header: "x-hub-signature", parse: jira::parse_inbound },
+    SystemInfo {
+        system: System::Jira,
+        name: "jira",
+        signature_header: "x-hub-signature",
+        delivery_header: "x-atlassian-webhook-identifier",
+        parse: jira::parse_inbound,
+    },
     SystemInfo {
         system: System::GitHub,
         name: "github",
         signature_header: "x-hub-signature-256",
+        delivery_header: "x-github-delivery",
         parse: github::parse_inbound,
     },
 ];

@@ -255,6 +255,14 @@ pub async fn inbound(platform: &Platform, integration: i64, request: &InboundReq
     let Some(change) = change else { return Ok(None) };
     let now = platform.now();
     let mut tx = platform.store.write().await?;
+    // A delivery applied before (replayed, or redelivered by the system) changes nothing.
+    let delivery = request.headers.get(system.info().delivery_header).and_then(|v| v.to_str().ok());
+    if let Some(delivery) = delivery.filter(|d| !d.is_empty() && d.len() <= 200)
+        && !tickets::first_delivery(&mut tx, integration, delivery, now).await?
+    {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     let Some(ticket) = tickets::ticket_by_external(&mut tx, integration, &change.external_key).await? else {
         tx.rollback().await?;
         return Ok(None);

@@ -156,7 +156,9 @@ async fn tickets_sync_through_failures_and_come_back_from_jira() {
         let body = include_str!("../../vigil-integrations/tests/fixtures/jira_issue_updated_reopened.json")
             .replace("OPS-12", &issue.key)
             .into_bytes();
-        let mut headers = axum_headers(&[("x-hub-signature", &hub_signature(INBOUND_SECRET.as_bytes(), &body))]);
+        let signed = hub_signature(INBOUND_SECRET.as_bytes(), &body);
+        let mut headers =
+            axum_headers(&[("x-hub-signature", &signed), ("x-atlassian-webhook-identifier", "delivery-1")]);
         let request = InboundRequest { headers: &headers, query: None, body: &body };
         let moved = sync::inbound(&p, jira_id, &request).await.unwrap();
         assert_eq!(moved, Some(t.ticket.id));
@@ -171,6 +173,13 @@ async fn tickets_sync_through_failures_and_come_back_from_jira() {
         let requests_before = jira.requests().len();
         run_jobs(&p).await;
         assert_eq!(jira.requests().len(), requests_before, "{backend}: the reopen is not sent back to Jira");
+        // Closed again by hand, then the same delivery replayed: nothing moves.
+        let close = Update { status: Some("closed".into()), comment: Some("done in the old image too".into()) };
+        tickets::update(&p, &alice, t.ticket.id, &close).await.unwrap();
+        let original = axum_headers(&[("x-hub-signature", &signed), ("x-atlassian-webhook-identifier", "delivery-1")]);
+        let replay = InboundRequest { headers: &original, query: None, body: &body };
+        assert_eq!(sync::inbound(&p, jira_id, &replay).await.unwrap(), None, "{backend}: a replay");
+        assert_eq!(tickets::get(&p, &alice, t.ticket.id).await.unwrap().ticket.status, "closed");
     }
 }
 

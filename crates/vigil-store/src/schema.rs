@@ -34,6 +34,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_sla_trends.sql"),
         include_str!("../migrations/postgres/0004_sla_trends.sql"),
     ),
+    (
+        5,
+        "inbound deliveries",
+        include_str!("../migrations/sqlite/0005_inbound_deliveries.sql"),
+        include_str!("../migrations/postgres/0005_inbound_deliveries.sql"),
+    ),
 ];
 
 /// Applies the migrations that have not run yet. On PostgreSQL, sqlx holds

@@ -907,3 +907,18 @@ pub async fn unsynced(conn: &mut AnyConnection) -> Result<Vec<i64>> {
     .fetch_all(conn)
     .await?)
 }
+
+/// Records an inbound delivery of an integration: false when it was
+/// applied before (a replay or a redelivery).
+pub async fn first_delivery(conn: &mut AnyConnection, integration: i64, delivery: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO inbound_deliveries (integration_id, delivery_id, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (integration_id, delivery_id) DO NOTHING",
+    )
+    .bind(integration)
+    .bind(delivery)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -173,6 +173,15 @@ impl Actor {
         if self.scope.allows(team) { Ok(()) } else { Err(Error::Forbidden(format!("team {team} is not one of yours"))) }
     }
 
+    /// Refuses unless the actor may change a rule of `team`: one of its
+    /// teams, or, for a rule of every team, an administrator.
+    pub fn require_rule_owner(&self, team: Option<i64>) -> Result<()> {
+        match team {
+            Some(team) => self.require_team(team),
+            None => self.require(auth::Permission::Administer),
+        }
+    }
+
     /// Appends an audit entry for a change this actor made.
     pub async fn audit(
         &self,

@@ -147,10 +147,7 @@ pub async fn deactivate_rule(platform: &Platform, actor: &Actor, id: i64) -> Res
     let now = platform.now();
     let mut tx = platform.store.write().await?;
     let rule = notifications::rule(&mut tx, id).await?;
-    match rule.team_id {
-        Some(team) => actor.require_team(team)?,
-        None => actor.require(Permission::Administer)?,
-    }
+    actor.require_rule_owner(rule.team_id)?;
     notifications::deactivate_rule(&mut tx, id).await?;
     let after = notifications::rule(&mut tx, id).await?;
     actor

@@ -30,11 +30,11 @@ pub const TICKET_KINDS: &[&str] = &["jira", "github", "webhook"];
 
 /// Queues a sync of `ticket` when it has an integration and events its
 /// system has not seen; one queued sync per ticket at a time.
-pub async fn queue(tx: &mut Tx, ticket: i64, now: i64) -> Result<()> {
-    let t = tickets::ticket(tx, ticket, &Scope::All).await?;
-    if t.integration_id.is_none() || tickets::events(tx, ticket, true).await?.is_empty() {
+pub async fn queue(tx: &mut Tx, ticket: &Ticket, now: i64) -> Result<()> {
+    if ticket.integration_id.is_none() || tickets::events(tx, ticket.id, true).await?.is_empty() {
         return Ok(());
     }
+    let ticket = ticket.id;
     crate::jobs::enqueue(
         tx,
         "ticket.sync",
@@ -51,8 +51,9 @@ pub async fn queue(tx: &mut Tx, ticket: i64, now: i64) -> Result<()> {
 pub async fn resync(platform: &Platform) -> Result<()> {
     let now = platform.now();
     let mut tx = platform.store.write().await?;
-    for ticket in tickets::unsynced(&mut tx).await? {
-        queue(&mut tx, ticket, now).await?;
+    for id in tickets::unsynced(&mut tx).await? {
+        let ticket = tickets::ticket(&mut tx, id, &Scope::All).await?;
+        queue(&mut tx, &ticket, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -206,7 +207,7 @@ pub async fn sync_job(platform: &Platform, lease: &Lease) -> Result<()> {
             tickets::add_delivery(&mut tx, id, integration, attempt, "delivered", &detail, now).await?;
             lease.complete(&mut tx, now).await?;
             // Changes made while this run delivered get a run of their own.
-            queue(&mut tx, id, now).await?;
+            queue(&mut tx, &ticket, now).await?;
             tx.commit().await?;
             Ok(())
         }

@@ -262,10 +262,7 @@ pub async fn deactivate_rule(platform: &Platform, actor: &Actor, id: i64) -> Res
     let now = platform.now();
     let mut tx = platform.store.write().await?;
     let rule = tickets::rule(&mut tx, id).await?;
-    match rule.team_id {
-        Some(team) => actor.require_team(team)?,
-        None => actor.require(Permission::Administer)?,
-    }
+    actor.require_rule_owner(rule.team_id)?;
     tickets::deactivate_rule(&mut tx, id).await?;
     let after = tickets::rule(&mut tx, id).await?;
     actor
@@ -452,7 +449,7 @@ async fn reconcile(tx: &mut Tx, touched: &Touched, cause: &str, now: i64) -> Res
                 )
                 .await?;
         }
-        crate::sync::queue(tx, id, now).await?;
+        crate::sync::queue(tx, &ticket, now).await?;
     }
     Ok(())
 }
@@ -553,7 +550,7 @@ pub async fn update(platform: &Platform, actor: &Actor, id: i64, update: &Update
             (json(&before), json(&serde_json::json!({"ticket": after, "comment": comment}))),
         )
         .await?;
-    crate::sync::queue(&mut tx, id, now).await?;
+    crate::sync::queue(&mut tx, &after, now).await?;
     tx.commit().await?;
     get(platform, actor, id).await
 }

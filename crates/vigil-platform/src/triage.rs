@@ -238,10 +238,7 @@ pub async fn deactivate(platform: &Platform, actor: &Actor, id: i64) -> Result<T
     let now = platform.now();
     let mut tx = platform.store.write().await?;
     let rule = findings::rule(&mut tx, id).await?;
-    match rule.team_id {
-        Some(team) => actor.require_team(team)?,
-        None => actor.require(Permission::Administer)?,
-    }
+    actor.require_rule_owner(rule.team_id)?;
     findings::deactivate_rule(&mut tx, id).await?;
     let after = findings::rule(&mut tx, id).await?;
     actor

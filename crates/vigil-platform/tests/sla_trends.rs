@@ -2,14 +2,15 @@
 //! ingest path with the test clock: scans of two assets over several days
 //! in which configuration findings appear, get fixed and come back.
 
+mod common;
+
 use std::path::Path;
-use std::time::Duration;
 use vigil_core::inventory::Inventory;
 use vigil_platform::ingest::{AssetSpec, Upload};
 use vigil_platform::results::CheckResult;
 use vigil_platform::sla::{self, Policy};
 
-use vigil_platform::jobs::{self, WorkerConfig};
+use vigil_platform::jobs;
 use vigil_platform::trends::{self, Trends};
 use vigil_platform::{Actor, Config, Platform, auth, ingest, read, tags};
 use vigil_store::model::{Finding, Role};
@@ -94,20 +95,6 @@ async fn world(store: vigil_store::Store, data: &Path) -> World {
     let blue = member(&accounts::user(&mut conn, bob.id).await.unwrap());
     drop(conn);
     World { p, admin, red, blue }
-}
-
-async fn run_jobs(p: &Platform) -> usize {
-    let config = WorkerConfig {
-        owner: "test".into(),
-        lease: Duration::from_secs(30),
-        idle: Duration::from_millis(10),
-        refresh_every: None,
-    };
-    let mut ran = 0;
-    while jobs::run_one(p, &config).await.unwrap() {
-        ran += 1;
-    }
-    ran
 }
 
 async fn search(p: &Platform, who: &Actor, query: &str) -> Vec<Finding> {
@@ -308,7 +295,7 @@ async fn trends_from_daily_snapshots_and_from_history() {
                         .await
                         .unwrap();
                     tx.commit().await.unwrap();
-                    assert_eq!(run_jobs(&p).await, 1);
+                    assert_eq!(common::run_jobs(&p).await, 1);
                 } else {
                     trends::record(&p, false, None).await.unwrap();
                 }
@@ -411,7 +398,7 @@ async fn trends_from_daily_snapshots_and_from_history() {
         assert!(!daily.is_empty());
         assert!(matches!(trends::request_rebuild(&p, &red).await, Err(vigil_platform::Error::Forbidden(_))));
         trends::request_rebuild(&p, &admin).await.unwrap();
-        assert_eq!(run_jobs(&p).await, 1);
+        assert_eq!(common::run_jobs(&p).await, 1);
         assert_eq!(stored_snapshots(&p, d0 - DAY, d0 + 10 * DAY).await, daily, "{backend}");
 
         // Requests are checked.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::harness::{fixtures, json, stderr, stdout, tar_of, vigil};
+use crate::harness::{fixtures, json, stderr, stdout, vigil};
 
 /// A database of the cargo-audit fixture's RustSec advisories.
 fn rustsec(dir: &Path) {
@@ -141,19 +141,11 @@ fn an_image_plan_upgrades_the_source_package() {
     let db = tempfile::tempdir().unwrap();
     crate::scan::database(db.path());
     let image = |dir: &Path, version: &str| {
-        let status = format!(
-            "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n\n\
-             Package: sudo-ldap\nStatus: install ok installed\nArchitecture: amd64\nSource: sudo\nVersion: {version}\n"
+        let sudo = format!("Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n");
+        let ldap = format!(
+            "Package: sudo-ldap\nStatus: install ok installed\nArchitecture: amd64\nSource: sudo\nVersion: {version}\n"
         );
-        let layer = tar_of(&[
-            ("etc/os-release", b"ID=debian\nVERSION_ID=\"10\"\n"),
-            ("var/lib/dpkg/status", status.as_bytes()),
-        ]);
-        let manifest = br#"[{"Config":"c.json","RepoTags":["t:1"],"Layers":["l1/layer.tar"]}]"#;
-        let path = dir.join(format!("{version}.tar"));
-        std::fs::write(&path, tar_of(&[("manifest.json", manifest), ("c.json", b"{}"), ("l1/layer.tar", &layer)]))
-            .unwrap();
-        path
+        crate::baseline::image(dir, &format!("{version}.tar"), &[&sudo, &ldap])
     };
     let dir = tempfile::tempdir().unwrap();
     let before = image(dir.path(), "1.8.27-1+deb10u2");

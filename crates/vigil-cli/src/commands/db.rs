@@ -61,8 +61,10 @@ pub fn update(config: &Config, db: &Path, args: UpdateArgs, quiet: bool) -> Resu
     let format = args.format.format;
     let plan = plan(config, args);
     let bars = Bars::new(quiet);
-    let report = vigil_vulndb::update(&plan, db, &bars)
-        .context("database update failed; the previous database (if any) is unchanged")?;
+    let report = vigil_vulndb::update(&plan, db, &bars).context(
+        "database update failed; the previous database (if any) is unchanged \
+             (without network access, build it from local files: vigil db import PATH...)",
+    )?;
     print_report(&report, format, quiet)
 }
 
